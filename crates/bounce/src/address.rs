@@ -1,0 +1,44 @@
+//! Finding and cleaning e-mail addresses in free text.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// An address, optionally in angle brackets.
+pub(crate) static ADDR_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]")
+        .unwrap()
+});
+
+/// Is `s` exactly one plausible address?
+pub(crate) fn is_address(s: &str) -> bool {
+    ADDR_RE.find(s).is_some_and(|m| m.start() == 0 && m.end() == s.len())
+}
+
+/// Strip brackets, quotes, `mailto:` and trailing punctuation; keep the address.
+pub(crate) fn clean(s: &str) -> String {
+    let t = s.trim().trim_matches(|c| matches!(c, '<' | '>' | '"' | '\'' | '(' | ')' | ',' | ';' | ':' | '.' | '[' | ']'));
+    let t = t.strip_prefix("mailto:").unwrap_or(t);
+    match ADDR_RE.find(t) {
+        Some(m) => m.as_str().trim_start_matches('.').to_string(),
+        None => t.to_string(),
+    }
+}
+
+/// The domain of an address, lower-cased.
+pub(crate) fn domain_of(addr: &str) -> String {
+    addr.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans() {
+        assert_eq!(clean("<kijitora@example.jp>"), "kijitora@example.jp");
+        assert_eq!(clean("rfc822;neko@example.jp."), "neko@example.jp");
+        assert!(is_address("a.b+c@example.co.jp"));
+        assert!(!is_address("not an address"));
+        assert_eq!(domain_of("X@Example.JP"), "example.jp");
+    }
+}

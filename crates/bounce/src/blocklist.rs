@@ -1,0 +1,159 @@
+//! Naming the blocklist or reputation service a rejection text cites.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+
+/// A blocklist or sender-reputation service named in a rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Blocklist {
+    /// Spamhaus (ZEN, SBL, XBL, PBL, CSS, DBL).
+    Spamhaus,
+    /// SpamCop (bl.spamcop.net).
+    SpamCop,
+    /// Barracuda Reputation Block List.
+    Barracuda,
+    /// Cisco Talos / SenderBase / IronPort reputation.
+    CiscoTalos,
+    /// UCEPROTECT levels 1-3.
+    Uceprotect,
+    /// Microsoft's own block lists (Outlook.com, Exchange Online Protection).
+    Microsoft,
+    /// SORBS (defunct, still quoted by old servers).
+    Sorbs,
+    /// Proofpoint / Cloudmark reputation.
+    Proofpoint,
+    /// Mailspike.
+    Mailspike,
+    /// Passive Spam Block List.
+    Psbl,
+    /// Abuseat CBL (now part of Spamhaus XBL).
+    Cbl,
+    /// Trend Micro Email Reputation Services.
+    TrendMicro,
+    /// SpamRATS.
+    SpamRats,
+    /// Invaluement.
+    Invaluement,
+    /// Mimecast's reputation block.
+    Mimecast,
+    /// Yahoo's reputation deferrals.
+    Yahoo,
+    /// Google's reputation or rate limits.
+    Google,
+    /// A DNSBL is named but not one we know.
+    Other,
+}
+
+impl Blocklist {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Blocklist::Spamhaus => "spamhaus",
+            Blocklist::SpamCop => "spamcop",
+            Blocklist::Barracuda => "barracuda",
+            Blocklist::CiscoTalos => "cisco-talos",
+            Blocklist::Uceprotect => "uceprotect",
+            Blocklist::Microsoft => "microsoft",
+            Blocklist::Sorbs => "sorbs",
+            Blocklist::Proofpoint => "proofpoint",
+            Blocklist::Mailspike => "mailspike",
+            Blocklist::Psbl => "psbl",
+            Blocklist::Cbl => "cbl",
+            Blocklist::TrendMicro => "trend-micro",
+            Blocklist::SpamRats => "spam-rats",
+            Blocklist::Invaluement => "invaluement",
+            Blocklist::Mimecast => "mimecast",
+            Blocklist::Yahoo => "yahoo",
+            Blocklist::Google => "google",
+            Blocklist::Other => "other",
+        }
+    }
+}
+
+const TABLE: &[(&str, Blocklist)] = &[
+    ("spamhaus", Blocklist::Spamhaus),
+    ("spamcop", Blocklist::SpamCop),
+    ("barracudacentral", Blocklist::Barracuda),
+    ("barracuda reputation", Blocklist::Barracuda),
+    ("b.barracuda", Blocklist::Barracuda),
+    ("senderbase", Blocklist::CiscoTalos),
+    ("talosintelligence", Blocklist::CiscoTalos),
+    ("cisco talos", Blocklist::CiscoTalos),
+    ("ironport", Blocklist::CiscoTalos),
+    ("uceprotect", Blocklist::Uceprotect),
+    ("banned sending ip", Blocklist::Microsoft),
+    ("part of their network is on our block list", Blocklist::Microsoft),
+    ("sender.office.com", Blocklist::Microsoft),
+    ("delist.messaging.microsoft.com", Blocklist::Microsoft),
+    ("not currently accepting mail from your ip", Blocklist::Microsoft),
+    ("sendersupport.olc.protection.outlook.com", Blocklist::Microsoft),
+    ("[s3150]", Blocklist::Microsoft),
+    ("sorbs", Blocklist::Sorbs),
+    ("proofpoint", Blocklist::Proofpoint),
+    ("cloudmark", Blocklist::Proofpoint),
+    ("mailspike", Blocklist::Mailspike),
+    ("psbl.surriel", Blocklist::Psbl),
+    ("abuseat.org", Blocklist::Cbl),
+    ("cbl.abuseat", Blocklist::Cbl),
+    ("trendmicro", Blocklist::TrendMicro),
+    ("mail-abuse.com", Blocklist::TrendMicro),
+    ("spamrats", Blocklist::SpamRats),
+    ("invaluement", Blocklist::Invaluement),
+    ("mimecast", Blocklist::Mimecast),
+    ("postmaster.yahooinc.com", Blocklist::Yahoo),
+    ("temporarily deferred due to unexpected volume or user complaints", Blocklist::Yahoo),
+    ("gsmtp", Blocklist::Google),
+    ("blocked using ", Blocklist::Other),
+    ("dnsbl", Blocklist::Other),
+    ("rbl ", Blocklist::Other),
+    ("blacklisted by", Blocklist::Other),
+    ("is listed on", Blocklist::Other),
+];
+
+static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(TABLE.iter().map(|(k, _)| *k))
+        .expect("blocklist table builds")
+});
+
+/// The blocklist a text names. A specific service wins over a generic
+/// "blocked using a DNSBL"; Google's `gsmtp` marker only counts when the text
+/// speaks of reputation or rate limits.
+pub fn find(text: &str) -> Option<Blocklist> {
+    let mut best: Option<Blocklist> = None;
+    for m in MATCHER.find_iter(text) {
+        let b = TABLE[m.pattern().as_usize()].1;
+        if b == Blocklist::Google {
+            let l = text.to_ascii_lowercase();
+            if !(l.contains("reputation") || l.contains("rate limit") || l.contains("unsolicited")) {
+                continue;
+            }
+        }
+        match best {
+            Some(Blocklist::Other) | None => best = Some(b),
+            _ => {}
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_service() {
+        let t = "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org";
+        assert_eq!(find(t), Some(Blocklist::Spamhaus));
+        let t = "550 5.7.606 Access denied, banned sending IP [40.107.1.2]";
+        assert_eq!(find(t), Some(Blocklist::Microsoft));
+        assert_eq!(find("blocked using dnsbl.example.net"), Some(Blocklist::Other));
+        assert_eq!(find("550 5.1.1 user unknown"), None);
+        assert_eq!(find("421-4.7.0 unsolicited mail ... gsmtp"), Some(Blocklist::Google));
+        assert_eq!(find("550-5.1.1 no such user gsmtp"), None);
+    }
+}

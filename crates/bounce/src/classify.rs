@@ -1,0 +1,256 @@
+//! Deciding the [`Reason`] of one failed delivery from its facts.
+//!
+//! The order of checks mirrors the reference analyser (Sisimai 5) so results
+//! agree with it: first reasons whose evidence is strong and specific (a full
+//! mailbox, a size limit, an unknown user given the status code), then
+//! blocklist and policy texts, then the status code alone, then fallbacks.
+
+use crate::record::{Action, Command};
+use crate::rules::{PHRASES, ReasonSet};
+use crate::status;
+use crate::Reason;
+
+/// What classification looks at.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Facts<'a> {
+    /// Reason already known from the format (ARF, auto-reply, a module rule).
+    pub preset: Option<Reason>,
+    /// Enhanced status code, may be empty.
+    pub status: &'a str,
+    /// SMTP reply code.
+    pub reply: Option<u16>,
+    /// The SMTP command that failed.
+    pub command: Option<Command>,
+    /// The diagnostic text.
+    pub diagnostic: &'a str,
+    /// `SMTP`, `X-UNIX`, ... from `Diagnostic-Code:`; empty when unknown.
+    pub diagnostic_type: &'a str,
+    /// The DSN action.
+    pub action: Option<Action>,
+}
+
+/// Reasons that a later, more specific check may overturn.
+fn retriable(r: Option<Reason>) -> bool {
+    use Reason::*;
+    match r {
+        None => true,
+        Some(r) => matches!(
+            r,
+            Undefined | OnHold | SystemError | SecurityError | Expired | NetworkError | HostUnknown
+                | UserUnknown
+        ),
+    }
+}
+
+fn explicit(r: Option<Reason>) -> bool {
+    !matches!(r, None | Some(Reason::Undefined) | Some(Reason::OnHold))
+}
+
+fn before_data(c: Option<Command>) -> bool {
+    matches!(
+        c,
+        Some(Command::Conn | Command::Ehlo | Command::Helo | Command::Mail | Command::Rcpt)
+    )
+}
+
+/// Decide the reason.
+pub(crate) fn classify(f: &Facts<'_>) -> Reason {
+    if let Some(p) = f.preset
+        && !retriable(Some(p))
+    {
+        return p;
+    }
+    if f.status.starts_with("2.") {
+        return Reason::Delivered;
+    }
+    let lower = f.diagnostic.to_lowercase();
+    let hits = PHRASES.scan(&lower);
+    let by_status = status::reason_of(f.status);
+    let dtype = f.diagnostic_type.to_ascii_uppercase();
+
+    let mut found = None;
+    if dtype.is_empty() || dtype == "SMTP" {
+        found = probe_in_order(f, hits, by_status);
+    }
+    if let Some(r) = found
+        && r != Reason::Undefined
+    {
+        return r;
+    }
+    if let Some(p) = f.preset {
+        if p != Reason::Undefined && p != Reason::OnHold {
+            return p;
+        }
+    }
+    if let Some(r) = another_one(f, hits, by_status, &dtype) {
+        return r;
+    }
+    if f.action == Some(Action::Delayed) {
+        return Reason::Expired;
+    }
+    if hits.has(Reason::Vacation) {
+        return Reason::Vacation;
+    }
+    if !f.diagnostic.trim().is_empty() {
+        return Reason::OnHold;
+    }
+    f.preset.unwrap_or(Reason::Undefined)
+}
+
+/// The first pass: specific evidence, in a fixed order.
+fn probe_in_order(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>) -> Option<Reason> {
+    use Reason::*;
+    let is = |r: Reason| st == Some(r);
+    let order = [
+        MailboxFull, MesgTooBig, ExceedLimit, Suspend, HasMoved, NoRelaying, AuthFailure,
+        UserUnknown, Filtered, RequirePtr, NotCompliantRfc, BadReputation, ContentError, Rejected,
+        HostUnknown, SpamDetected, Speeding, TooManyConn, Blocked,
+    ];
+    let spam = || {
+        !f.status.is_empty() && (is(SpamDetected) || (!before_data(f.command) && hits.has(SpamDetected)))
+    };
+    for r in order {
+        let yes = match r {
+            MailboxFull | AuthFailure | RequirePtr | TooManyConn | Blocked | ExceedLimit => {
+                is(r) || hits.has(r)
+            }
+            MesgTooBig => {
+                if is(MesgTooBig) {
+                    true
+                } else if is(ExceedLimit) || f.status == "5.2.3" {
+                    false
+                } else {
+                    hits.has(MesgTooBig)
+                }
+            }
+            Suspend => f.reply == Some(525) || hits.has(Suspend),
+            HasMoved | NotCompliantRfc | BadReputation | Speeding => hits.has(r),
+            NoRelaying => {
+                !matches!(f.command, Some(Command::Conn | Command::Ehlo | Command::Helo))
+                    && hits.has(NoRelaying)
+            }
+            UserUnknown => {
+                if is(UserUnknown) {
+                    ![NoRelaying, Blocked, MailboxFull, HasMoved, Rejected, NotAccept]
+                        .iter()
+                        .any(|o| hits.has(*o))
+                } else {
+                    f.command == Some(Command::Rcpt) && hits.has(UserUnknown)
+                }
+            }
+            Filtered => {
+                if is(Filtered) {
+                    hits.has(UserUnknown) || hits.has(Filtered)
+                } else if before_data(f.command) {
+                    false
+                } else {
+                    hits.has(Filtered) || hits.has(UserUnknown)
+                }
+            }
+            ContentError => !spam() && (is(ContentError) || hits.has(ContentError)),
+            Rejected => {
+                if is(Rejected) {
+                    true
+                } else if f.command == Some(Command::Mail) {
+                    hits.has(Rejected)
+                } else if f.command == Some(Command::Data) && !is(UserUnknown) {
+                    hits.has(Rejected)
+                } else if !explicit(st) || is(SecurityError) || is(SystemError) {
+                    hits.has(Rejected)
+                } else {
+                    false
+                }
+            }
+            HostUnknown => {
+                if is(HostUnknown) {
+                    !hits.has(NetworkError)
+                } else {
+                    hits.has(HostUnknown)
+                }
+            }
+            SpamDetected => spam(),
+            _ => false,
+        };
+        if yes {
+            return Some(r);
+        }
+    }
+    None
+}
+
+/// The fallback pass: message patterns of the remaining reasons, then the
+/// status code, then structural hints.
+fn another_one(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>, dtype: &str) -> Option<Reason> {
+    use Reason::*;
+    if retriable(st) || dtype != "SMTP" {
+        let order = [
+            MailboxFull, AuthFailure, BadReputation, Speeding, SpamDetected, VirusDetected,
+            PolicyViolation, NoRelaying, SystemError, NetworkError, Suspend, ContentError,
+            SystemFull, NotAccept, Expired, FailedStartTls, SecurityError, Suppressed, MailerError,
+        ];
+        if let Some(r) = order.into_iter().find(|r| hits.has(*r)) {
+            return Some(r);
+        }
+        if st.is_some() {
+            return st;
+        }
+        let subject = f.status.get(..3).unwrap_or("");
+        if subject == "5.6" || subject == "4.6" {
+            return Some(ContentError);
+        }
+        if subject == "5.7" || subject == "4.7" {
+            return Some(SecurityError);
+        }
+        if dtype.starts_with("X-UNIX") {
+            return Some(MailerError);
+        }
+        if f.reply.is_some_and(|c| (500..=507).contains(&c) || (400..=407).contains(&c)) {
+            return Some(SyntaxError);
+        }
+        if matches!(f.action, Some(Action::Delayed)) {
+            return Some(Expired);
+        }
+        if matches!(f.command, Some(Command::Ehlo | Command::Helo)) {
+            return Some(Blocked);
+        }
+    }
+    st
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(status: &'static str, diag: &'static str) -> Facts<'static> {
+        Facts { status, diagnostic: diag, diagnostic_type: "SMTP", ..Facts::default() }
+    }
+
+    #[test]
+    fn status_code_alone() {
+        assert_eq!(classify(&facts("5.1.1", "550 5.1.1 no")), Reason::UserUnknown);
+        assert_eq!(classify(&facts("5.2.2", "")), Reason::MailboxFull);
+        assert_eq!(classify(&facts("2.1.5", "250 ok")), Reason::Delivered);
+    }
+
+    #[test]
+    fn text_beats_vague_code() {
+        let f = facts("5.0.0", "554 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org");
+        assert_eq!(classify(&f), Reason::Blocked);
+        let f = facts("5.0.0", "552 Requested mail action aborted: mailbox full");
+        assert_eq!(classify(&f), Reason::MailboxFull);
+    }
+
+    #[test]
+    fn a_blocked_text_overrides_a_user_unknown_code() {
+        let f = facts("5.1.1", "550 5.1.1 relaying denied");
+        assert_eq!(classify(&f), Reason::NoRelaying);
+    }
+
+    #[test]
+    fn nothing_known_is_onhold_or_undefined() {
+        assert_eq!(classify(&facts("", "something odd happened")), Reason::OnHold);
+        assert_eq!(classify(&facts("", "")), Reason::Undefined);
+        let f = Facts { action: Some(Action::Delayed), ..facts("", "") };
+        assert_eq!(classify(&f), Reason::Expired);
+    }
+}

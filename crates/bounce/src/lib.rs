@@ -1,0 +1,459 @@
+//! # outcry-bounce
+//!
+//! Bytes of one e-mail in, one [`Record`] per recipient out: what happened to
+//! the delivery, the enhanced status code, the SMTP reply, the error text, the
+//! [`Reason`] in Sisimai's taxonomy, the sending IP the bounce reveals and the
+//! [`Blocklist`] it names.
+//!
+//! It reads RFC 3464 delivery status notifications, RFC 5965 feedback reports
+//! (ARF), RFC 3834 auto-replies and the plain-text notifications of Postfix,
+//! Exim, qmail, Sendmail, Exchange, Gmail and many other MTAs. Pure: no I/O.
+//! A message that is not a bounce gives zero records; bytes that hold no
+//! message at all give an [`Error`].
+//!
+//! ```
+//! let raw = b"From: MAILER-DAEMON@mx.example.jp\nTo: neko@example.org\n\
+//! Subject: failure notice\n\nHi. This is the qmail-send program.\n\n\
+//! <kijitora@example.jp>:\nremote host said: 550 5.1.1 Unknown user\n";
+//! let records = outcry_bounce::analyze(raw).unwrap();
+//! assert_eq!(records.len(), 1);
+//! assert_eq!(records[0].recipient, "kijitora@example.jp");
+//! assert_eq!(records[0].reason, outcry_bounce::Reason::UserUnknown);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod address;
+mod blocklist;
+mod classify;
+mod dsn;
+mod message;
+mod reason;
+mod record;
+mod rules;
+mod status;
+mod text;
+
+pub use blocklist::Blocklist;
+pub use reason::{Family, Reason, UnknownReason};
+pub use record::{Action, Command, Decoder, Record};
+
+use classify::{Facts, classify};
+use message::Flat;
+use regex::Regex;
+use std::net::IpAddr;
+use std::sync::LazyLock;
+
+/// Bytes that could not be read as a message at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Nothing there.
+    #[error("empty input: no message to read")]
+    Empty,
+    /// Not an RFC 5322 message: no header block could be found.
+    #[error("not an e-mail message: no header lines found in the first {0} bytes")]
+    NotAMessage(usize),
+}
+
+/// The largest input [`analyze`] reads; longer input is cut there (bounces are
+/// small, a 64 MiB message is an attachment carrier, not a notification).
+pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
+
+/// Analyse one message. Zero records means it is not a bounce, a delivery
+/// report, a feedback report or an auto-reply.
+pub fn analyze(raw: &[u8]) -> Result<Vec<Record>, Error> {
+    if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::Empty);
+    }
+    let raw = &raw[..raw.len().min(MAX_MESSAGE_BYTES)];
+    let norm = message::normalise_newlines(raw);
+    let flat = message::flatten(&norm).ok_or(Error::NotAMessage(raw.len().min(4096)))?;
+    Ok(decode(&flat))
+}
+
+/// One recipient's facts before classification.
+#[derive(Default)]
+struct Draft {
+    recipient: String,
+    action: Option<Action>,
+    status: String,
+    reply: Option<u16>,
+    diagnostic: String,
+    diagnostic_type: String,
+    command: Option<Command>,
+    remote_mta: String,
+    reporting_mta: String,
+    timestamp: Option<i64>,
+    preset: Option<Reason>,
+    feedback_type: Option<String>,
+    sending_ip: Option<IpAddr>,
+}
+
+fn decode(f: &Flat) -> Vec<Record> {
+    let (drafts, decoder) = if !f.feedback.is_empty() || f.report_type == "feedback-report" {
+        (arf(f), Decoder::ARF)
+    } else if let Some(d) = from_dsn(f) {
+        d
+    } else if let Some(d) = from_text(f) {
+        d
+    } else if let Some(v) = auto_reply(f) {
+        (vec![v], Decoder::RFC3834)
+    } else {
+        return Vec::new();
+    };
+    let original = OriginalHeaders::read(f);
+    drafts.into_iter().map(|d| finish(d, decoder, f, &original)).collect()
+}
+
+fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
+    let mut source: Vec<&str> = f.dsn.iter().map(String::as_str).collect();
+    if source.is_empty() && dsn::looks_like_dsn(&f.text) {
+        source.push(&f.text);
+    }
+    let mut drafts = Vec::new();
+    let exclude = excluded_addresses(f);
+    let texts = text::scan(&f.text, &exclude);
+    for s in source {
+        let (m, rcpts) = dsn::parse(s);
+        for r in rcpts {
+            let from_text = texts.iter().find(|t| t.recipient.eq_ignore_ascii_case(&r.recipient));
+            let mut d = Draft {
+                recipient: r.recipient,
+                action: r.action,
+                status: r.status,
+                diagnostic: r.diagnostic,
+                diagnostic_type: r.diagnostic_type,
+                remote_mta: r.remote_mta,
+                reporting_mta: m.reporting_mta.clone(),
+                timestamp: r.last_attempt.or(m.arrival_date),
+                ..Draft::default()
+            };
+            if let Some(t) = from_text {
+                if d.diagnostic.is_empty() {
+                    d.diagnostic = t.diagnostic.clone();
+                }
+                d.command = t.command;
+                if d.remote_mta.is_empty() {
+                    d.remote_mta = t.remote_mta.clone();
+                }
+            } else if d.diagnostic.is_empty() && texts.len() == 1 && !texts[0].diagnostic.is_empty() {
+                d.diagnostic = texts[0].diagnostic.clone();
+            }
+            if d.command.is_none() {
+                d.command = Command::find_in(&d.diagnostic);
+            }
+            drafts.push(d);
+        }
+    }
+    if drafts.is_empty() {
+        return None;
+    }
+    Some((drafts, decoder_for(f, Decoder::RFC3464)))
+}
+
+fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
+    if !looks_like_bounce(f) {
+        return None;
+    }
+    let hits = text::scan(&f.text, &excluded_addresses(f));
+    if hits.is_empty() {
+        return None;
+    }
+    let drafts = hits
+        .into_iter()
+        .map(|h| Draft {
+            recipient: h.recipient,
+            action: Some(Action::Failed),
+            diagnostic: h.diagnostic,
+            command: h.command,
+            remote_mta: h.remote_mta,
+            ..Draft::default()
+        })
+        .collect();
+    Some((drafts, decoder_for(f, Decoder::Text)))
+}
+
+/// Addresses that are never the failed recipient: the bounce's own From and To.
+fn excluded_addresses(f: &Flat) -> Vec<String> {
+    let mut v = f.to.clone();
+    if !f.from.is_empty() {
+        v.push(f.from.clone());
+    }
+    v
+}
+
+/// Signals that a text message is a delivery notification.
+fn looks_like_bounce(f: &Flat) -> bool {
+    let from = f.from.to_ascii_lowercase();
+    let subject = f.subject.to_ascii_lowercase();
+    if f.report_type == "delivery-status" {
+        return true;
+    }
+    let daemon = ["mailer-daemon", "postmaster", "mail-daemon", "mailer_daemon", "mdaemon", "bounce", "noreply", "no-reply", "mail delivery", "mailerdaemon"];
+    if daemon.iter().any(|d| from.contains(d)) || f.from.is_empty() {
+        return true;
+    }
+    let subjects = ["undeliver", "delivery status", "delivery fail", "delivery notification", "returned mail", "failure notice", "mail delivery", "non-deliver", "nondeliver", "not delivered", "could not be delivered", "delivery report", "mail system error", "delivery failure", "delayed mail", "warning: message", "mail failure", "bounce", "error", "rejected", "notice"];
+    if subjects.iter().any(|s| subject.contains(s)) {
+        return true;
+    }
+    let l = text::notification(&f.text).to_ascii_lowercase();
+    ["could not be delivered", "undeliverable", "delivery has failed", "permanent error", "following address(es) failed", "qmail-send", "transcript of session", "delivery to the following recipient", "was not delivered", "unable to deliver", "failed to deliver"]
+        .iter()
+        .any(|p| l.contains(p))
+}
+
+/// Name the MTA family from the bounce's headers and text.
+fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
+    let has = |n: &str| f.header(n).is_some();
+    let text = f.text.to_ascii_lowercase();
+    let from = f.from.to_ascii_lowercase();
+    if has("X-MS-Exchange-Message-Is-Ndr") || has("X-MS-Exchange-Organization-SCL") && text.contains("delivery has failed")
+        || text.contains("microsoft exchange") || text.contains("outlook.com") && from.contains("postmaster")
+    {
+        return Decoder::Exchange;
+    }
+    if has("X-Failed-Recipients") || text.contains("this message was created automatically by mail delivery software") {
+        return Decoder::Exim;
+    }
+    if text.contains("this is the mail system at host") || f.header("X-Postfix-Queue-ID").is_some() {
+        return Decoder::Postfix;
+    }
+    if text.contains("qmail-send program") || text.contains("this is the qmail") {
+        return Decoder::Qmail;
+    }
+    if text.contains("transcript of session follows") {
+        return Decoder::Sendmail;
+    }
+    if from.contains("googlemail.com") || from.contains("@gmail.com") || text.contains("google tried to deliver") {
+        return Decoder::Gmail;
+    }
+    if from.contains("googlegroups.com") {
+        return Decoder::GoogleGroups;
+    }
+    if from.contains("amazonses.com") || has("X-SES-Outgoing") {
+        return Decoder::AmazonSES;
+    }
+    default
+}
+
+/// RFC 5965 feedback reports: one record per reported recipient.
+fn arf(f: &Flat) -> Vec<Draft> {
+    let report = f.feedback.join("\n");
+    let fields = dsn::fields(&report);
+    let get = |n: &str| fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+    let feedback_type = get("Feedback-Type").map(|v| v.to_ascii_lowercase());
+    let sending_ip = get("Source-IP").and_then(|v| parse_ip(v.trim()));
+    let timestamp = get("Arrival-Date").or(get("Received-Date")).and_then(|v| dsn::parse_date(&v)).or(f.date);
+    let mut rcpts: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("Original-Rcpt-To") || k.eq_ignore_ascii_case("Removal-Recipient"))
+        .map(|(_, v)| address::clean(v))
+        .filter(|a| address::is_address(a))
+        .collect();
+    if rcpts.is_empty() {
+        let orig = dsn::fields(&f.original_headers);
+        if let Some((_, to)) = orig.iter().find(|(k, _)| k.eq_ignore_ascii_case("To")) {
+            rcpts.extend(address::ADDR_RE.find_iter(to).map(|m| m.as_str().to_string()));
+        }
+    }
+    if rcpts.is_empty() {
+        rcpts.push("undisclosed-recipient-in-headers@libsisimai.org.invalid".to_string());
+    }
+    let mut seen = Vec::new();
+    rcpts.retain(|r| {
+        let k = r.to_ascii_lowercase();
+        if seen.contains(&k) { false } else { seen.push(k); true }
+    });
+    let diagnostic = text::collapse(text::notification(&f.text));
+    rcpts
+        .into_iter()
+        .map(|r| Draft {
+            recipient: r,
+            preset: Some(Reason::Feedback),
+            feedback_type: feedback_type.clone(),
+            sending_ip,
+            timestamp,
+            diagnostic: diagnostic.chars().take(300).collect(),
+            ..Draft::default()
+        })
+        .collect()
+}
+
+/// RFC 3834 auto-replies (out-of-office): the replying person is the record.
+fn auto_reply(f: &Flat) -> Option<Draft> {
+    let auto = f.header("Auto-Submitted").is_some_and(|v| v.to_ascii_lowercase().starts_with("auto-replied"));
+    let subject = f.subject.to_ascii_lowercase();
+    let vacation_subject = ["out of office", "out of the office", "auto:", "automatic reply", "autoreply", "auto-reply", "vacation", "abwesenheit", "absence"]
+        .iter()
+        .any(|s| subject.contains(s));
+    let header_hint = f.header("X-Autoreply").is_some() || f.header("X-Autorespond").is_some()
+        || f.header("Precedence").is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
+    if !(auto || vacation_subject || header_hint) || f.from.is_empty() {
+        return None;
+    }
+    Some(Draft {
+        recipient: f.from.clone(),
+        preset: Some(Reason::Vacation),
+        diagnostic: text::collapse(&f.text).chars().take(200).collect(),
+        timestamp: f.date,
+        ..Draft::default()
+    })
+}
+
+/// What the returned original message's headers tell.
+#[derive(Default)]
+struct OriginalHeaders {
+    message_id: String,
+    sender: String,
+    first_public_ip: Option<IpAddr>,
+}
+
+static IP_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\b|\[)((?:\d{1,3}\.){3}\d{1,3}|(?:IPv6:)?[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7})(?:\b|\])").unwrap()
+});
+
+impl OriginalHeaders {
+    fn read(f: &Flat) -> OriginalHeaders {
+        let mut block = f.original_headers.clone();
+        if block.is_empty() {
+            // Inline originals (qmail, Exim): the text after the boundary.
+            let note = text::notification(&f.text);
+            let rest = &f.text[note.len()..];
+            let start = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
+            let body = &rest[start..];
+            block = body[..message::header_end(body.trim_start().as_bytes()).min(body.trim_start().len())].to_string();
+            block = body.trim_start()[..block.len()].to_string();
+        }
+        let fields = dsn::fields(&block);
+        let get = |n: &str| fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+        let message_id = get("Message-ID").map(|v| v.trim().trim_matches(['<', '>']).to_string()).unwrap_or_default();
+        let sender = get("Return-Path")
+            .or_else(|| get("From"))
+            .and_then(|v| address::ADDR_RE.find(&v).map(|m| m.as_str().to_string()))
+            .or_else(|| f.to.first().cloned())
+            .unwrap_or_default();
+        let mut first_public_ip = get("X-Originating-IP").and_then(|v| parse_ip(v.trim().trim_matches(['[', ']'])));
+        if first_public_ip.is_none() {
+            // The lowest Received: header is the first hop: the client that
+            // handed the message to the sender's own MTA. The last public IP
+            // on the way up is the one the provider sent from.
+            for (_, v) in fields.iter().filter(|(k, _)| k.eq_ignore_ascii_case("Received")) {
+                if let Some(ip) = IP_RE.captures_iter(v).filter_map(|c| parse_ip(&c[1])).find(|ip| is_public(*ip)) {
+                    first_public_ip = Some(ip);
+                    break;
+                }
+            }
+        }
+        OriginalHeaders { message_id, sender, first_public_ip }
+    }
+}
+
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim_start_matches("IPv6:").trim_start_matches("ipv6:");
+    s.parse().ok()
+}
+
+/// Not private, loopback, link-local or unspecified.
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => !(v.is_private() || v.is_loopback() || v.is_link_local() || v.is_unspecified() || v.is_broadcast() || v.octets()[0] == 0),
+        IpAddr::V6(v) => !(v.is_loopback() || v.is_unspecified() || (v.segments()[0] & 0xfe00) == 0xfc00 || (v.segments()[0] & 0xffc0) == 0xfe80),
+    }
+}
+
+/// The client IP a refusing host quotes ("Client host [192.0.2.1] blocked").
+fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
+    let l = diag.to_ascii_lowercase();
+    let keys = ["client host", "sending ip", "your ip", "ip address", "connecting ip", "from ip", "(ip:", "ip:", "ip ", "client ", "[", "from "];
+    for k in keys {
+        let mut from = 0;
+        while let Some(i) = l[from..].find(k) {
+            let at = from + i + k.len();
+            let window = &diag[at..(at + 60).min(diag.len())];
+            if let Some(c) = IP_RE.captures(window)
+                && let Some(ip) = parse_ip(&c[1])
+                && is_public(ip)
+                && !remote_mta.contains(&ip.to_string())
+                && !host_ip_context(&l, at)
+            {
+                return Some(ip);
+            }
+            from = at;
+            if from >= l.len() {
+                break;
+            }
+        }
+    }
+    None
+}
+
+/// "host mx.example.jp [192.0.2.20]" names the remote server, not the client.
+fn host_ip_context(l: &str, at: usize) -> bool {
+    let before = &l[at.saturating_sub(80)..at];
+    let last_host = before.rfind("host ");
+    last_host.is_some_and(|h| {
+        let seg = &before[h..];
+        !seg.contains("client host") && !before[..h].ends_with("client ") && (seg.contains('.') && !seg.contains("blocked"))
+    })
+}
+
+fn finish(d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Record {
+    let mut status = d.status.clone();
+    let diag_status = status::find_all_status(&d.diagnostic);
+    let diag_code = diag_status.first().cloned();
+    if let Some(ds) = &diag_code
+        && (status.is_empty() || (status::is_vague(&status) && !status::is_vague(ds) && ds.as_bytes()[0] == status.as_bytes()[0]))
+    {
+        status = ds.clone();
+    }
+    let reply = d.reply.or_else(|| {
+        let diag = &d.diagnostic;
+        let after_said = diag.to_ascii_lowercase().find("said:").map(|i| &diag[i + 5..]);
+        after_said.and_then(status::find_reply).or_else(|| status::find_reply(diag))
+    });
+    let facts = Facts {
+        preset: d.preset,
+        status: &status,
+        reply,
+        command: d.command,
+        diagnostic: &d.diagnostic,
+        diagnostic_type: if d.diagnostic_type.is_empty() && !d.diagnostic.is_empty() { "SMTP" } else { &d.diagnostic_type },
+        action: d.action,
+    };
+    let reason = classify(&facts);
+    let temporary = d.action == Some(Action::Delayed) || reply.is_some_and(|c| (400..500).contains(&c)) || status.starts_with('4');
+    if status.is_empty() && reason.is_failure() {
+        status = reason.pseudo_status(temporary).unwrap_or_default();
+    }
+    let action = match reason {
+        Reason::Feedback | Reason::Vacation => None,
+        Reason::Delivered => Some(Action::Delivered),
+        _ => d.action.or(Some(Action::Failed)),
+    };
+    let hard_bounce = reason.is_hard(reply, &status);
+    let blocklist = if reason.is_failure() { blocklist::find(&d.diagnostic) } else { None };
+    let sending_ip = d.sending_ip.or_else(|| quoted_client_ip(&d.diagnostic, &d.remote_mta)).or(orig.first_public_ip);
+    let reporting_mta = if d.reporting_mta.is_empty() { f.received_by.clone() } else { d.reporting_mta };
+    Record {
+        recipient_domain: address::domain_of(&d.recipient),
+        recipient: d.recipient,
+        action,
+        status,
+        reply_code: reply,
+        diagnostic: d.diagnostic,
+        diagnostic_type: d.diagnostic_type,
+        command: d.command,
+        remote_mta: d.remote_mta,
+        reporting_mta,
+        timestamp: d.timestamp.or(f.date),
+        message_id: orig.message_id.clone(),
+        sender: orig.sender.clone(),
+        sending_ip,
+        decoded_by: decoder,
+        reason,
+        hard_bounce,
+        feedback_type: d.feedback_type,
+        blocklist,
+    }
+}

@@ -1,0 +1,241 @@
+//! Flattening a MIME message into what the decoders read: the bounce's own
+//! headers, its human-readable text, its machine-readable report parts and
+//! the returned original message's headers. Bodies of the original message
+//! are never kept.
+
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+
+/// The parts of one message the decoders look at.
+#[derive(Debug, Default)]
+pub(crate) struct Flat {
+    /// `From:` of the bounce itself.
+    pub from: String,
+    /// `To:` addresses of the bounce (usually the original sender).
+    pub to: Vec<String>,
+    /// `Subject:` of the bounce (used for recognition, never stored).
+    pub subject: String,
+    /// The bounce's `Date:` as Unix seconds.
+    pub date: Option<i64>,
+    /// Raw header lines of the bounce, name and value.
+    pub headers: Vec<(String, String)>,
+    /// `Content-Type` of the top level, lower-cased (`multipart/report`).
+    pub content_type: String,
+    /// `report-type` parameter of a multipart/report.
+    pub report_type: String,
+    /// Human-readable text parts, decoded, in order.
+    pub text: String,
+    /// `message/delivery-status` parts, as text.
+    pub dsn: Vec<String>,
+    /// `message/feedback-report` parts, as text.
+    pub feedback: Vec<String>,
+    /// Header block of the returned original message, when attached.
+    pub original_headers: String,
+    /// The `by` host of the topmost `Received:` header of the bounce.
+    pub received_by: String,
+}
+
+impl Flat {
+    /// A header of the bounce by name (case-insensitive), first occurrence.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    }
+}
+
+/// Parse and flatten. `None` when the bytes hold no message at all.
+pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
+    let msg = MessageParser::default().parse(raw)?;
+    if msg.headers().is_empty() {
+        return None;
+    }
+    let mut f = Flat {
+        from: msg
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or("")
+            .to_string(),
+        to: msg
+            .to()
+            .map(|a| a.iter().filter_map(|x| x.address()).map(str::to_string).collect())
+            .unwrap_or_default(),
+        subject: msg.subject().unwrap_or("").to_string(),
+        date: msg.date().map(|d| d.to_timestamp()),
+        headers: msg
+            .headers_raw()
+            .map(|(n, v)| (n.to_string(), unfold(v)))
+            .collect(),
+        ..Flat::default()
+    };
+    if let Some(ct) = msg.root_part().content_type() {
+        f.content_type = format!(
+            "{}/{}",
+            ct.ctype().to_ascii_lowercase(),
+            ct.subtype().unwrap_or("").to_ascii_lowercase()
+        );
+        f.report_type = ct.attribute("report-type").unwrap_or("").to_ascii_lowercase();
+    }
+    if let Some(r) = msg.received()
+        && let Some(by) = r.by()
+    {
+        f.received_by = by.to_string();
+    }
+
+    for part in msg.parts.iter() {
+        let (ctype, sub) = part
+            .content_type()
+            .map(|c| (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase()))
+            .unwrap_or_else(|| ("text".into(), "plain".into()));
+        let is_attachment_name = part.attachment_name().is_some();
+        match &part.body {
+            PartType::Text(t) => {
+                if ctype == "message" || sub.contains("delivery-status") {
+                    f.dsn.push(t.to_string());
+                } else if sub == "rfc822-headers" || sub == "rfc822-header" {
+                    append_headers(&mut f.original_headers, t);
+                } else if sub == "feedback-report" {
+                    f.feedback.push(t.to_string());
+                } else if !is_attachment_name || f.text.is_empty() {
+                    push_text(&mut f.text, t);
+                }
+            }
+            PartType::Html(h) => {
+                if f.text.is_empty() || !msg.parts.iter().any(|p| matches!(p.body, PartType::Text(_))) {
+                    push_text(&mut f.text, &html_to_text(h));
+                }
+            }
+            PartType::Binary(b) | PartType::InlineBinary(b) => {
+                let s = String::from_utf8_lossy(b);
+                if sub.contains("delivery-status") {
+                    f.dsn.push(s.into_owned());
+                } else if sub.contains("feedback-report") {
+                    f.feedback.push(s.into_owned());
+                } else if sub.contains("rfc822-headers") || sub == "rfc822-header" {
+                    append_headers(&mut f.original_headers, &s);
+                } else if ctype == "text" {
+                    push_text(&mut f.text, &s);
+                }
+            }
+            PartType::Message(m) => {
+                let raw = m.raw_message();
+                let end = header_end(raw);
+                append_headers(&mut f.original_headers, &String::from_utf8_lossy(&raw[..end]));
+            }
+            PartType::Multipart(_) => {}
+        }
+    }
+    Some(f)
+}
+
+fn push_text(dst: &mut String, t: &str) {
+    if !dst.is_empty() {
+        dst.push('\n');
+    }
+    dst.push_str(t);
+}
+
+fn append_headers(dst: &mut String, t: &str) {
+    if !dst.is_empty() {
+        return; // keep the first returned header block only
+    }
+    let end = header_end(t.as_bytes());
+    dst.push_str(&t[..end]);
+}
+
+/// Offset of the blank line that ends a header block (or the end).
+pub(crate) fn header_end(raw: &[u8]) -> usize {
+    memchr::memmem::find(raw, b"\n\n").map(|i| i + 1).unwrap_or(raw.len())
+}
+
+/// Join folded header lines.
+pub(crate) fn unfold(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for (i, line) in v.lines().enumerate() {
+        if i > 0 {
+            out.push(' ');
+            out.push_str(line.trim_start());
+        } else {
+            out.push_str(line.trim());
+        }
+    }
+    out.trim().to_string()
+}
+
+/// A crude HTML to text: drop tags, decode the common entities, keep line
+/// breaks at block elements.
+pub(crate) fn html_to_text(h: &str) -> String {
+    let mut out = String::with_capacity(h.len());
+    let mut in_tag = false;
+    let mut tag = String::new();
+    let mut skip = false;
+    for c in h.chars() {
+        if in_tag {
+            if c == '>' {
+                in_tag = false;
+                let t = tag.to_ascii_lowercase();
+                let name = t.trim_start_matches('/').split_whitespace().next().unwrap_or("");
+                if matches!(name, "style" | "script" | "head") {
+                    skip = !t.starts_with('/');
+                }
+                if matches!(name, "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table") {
+                    out.push('\n');
+                }
+                tag.clear();
+            } else {
+                tag.push(c);
+            }
+        } else if c == '<' {
+            in_tag = true;
+        } else if !skip {
+            out.push(c);
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Normalise line endings: CRLF becomes LF; in a file with no LF at all
+/// (old Mac style) every CR becomes LF. A stray CR inside LF text is kept.
+pub(crate) fn normalise_newlines(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memchr(b'\r', raw).is_none() {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let bare_cr_file = memchr::memchr(b'\n', raw).is_none();
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if b == b'\r' && bare_cr_file {
+            out.push(b'\n');
+        } else if b == b'\r' && raw.get(i + 1) == Some(&b'\n') {
+            // CRLF: the LF follows
+        } else {
+            out.push(b);
+        }
+        i += 1;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newlines() {
+        assert_eq!(&*normalise_newlines(b"a\r\nb\rc\n"), b"a\nb\rc\n");
+        assert_eq!(&*normalise_newlines(b"a\rb\r"), b"a\nb\n");
+        assert_eq!(&*normalise_newlines(b"plain\n"), b"plain\n");
+    }
+
+    #[test]
+    fn html() {
+        assert_eq!(html_to_text("<p>a&amp;b</p><style>x</style>c"), "\na&b\nc");
+    }
+}

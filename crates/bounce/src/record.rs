@@ -1,0 +1,212 @@
+//! The delivery record: one per recipient of one bounce, shared by every crate.
+
+use crate::{Blocklist, Reason};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// What happened to the delivery (RFC 3464 `Action:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Delivery failed permanently.
+    Failed,
+    /// Delivery is delayed; the sending MTA keeps trying.
+    Delayed,
+    /// Delivered (positive DSN).
+    Delivered,
+    /// Relayed to a system that sends no DSNs.
+    Relayed,
+    /// Delivered to an alias or list that expanded it.
+    Expanded,
+}
+
+impl Action {
+    /// Parse an `Action:` value (case-insensitive, tolerant of trailing text).
+    pub fn parse(s: &str) -> Option<Action> {
+        let w = s.trim().split(|c: char| !c.is_ascii_alphabetic()).next()?.to_ascii_lowercase();
+        Some(match w.as_str() {
+            "failed" | "failure" | "expired" => Action::Failed,
+            "delayed" => Action::Delayed,
+            "delivered" | "deliverable" => Action::Delivered,
+            "relayed" => Action::Relayed,
+            "expanded" => Action::Expanded,
+            _ => return None,
+        })
+    }
+
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Failed => "failed",
+            Action::Delayed => "delayed",
+            Action::Delivered => "delivered",
+            Action::Relayed => "relayed",
+            Action::Expanded => "expanded",
+        }
+    }
+}
+
+/// The SMTP command at which the remote server refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Command {
+    /// The connection or greeting.
+    Conn,
+    /// `HELO`.
+    Helo,
+    /// `EHLO`.
+    Ehlo,
+    /// `STARTTLS`.
+    Starttls,
+    /// `AUTH`.
+    Auth,
+    /// `MAIL FROM`.
+    Mail,
+    /// `RCPT TO`.
+    Rcpt,
+    /// `DATA` or the end of data.
+    Data,
+    /// `BDAT`.
+    Bdat,
+    /// `QUIT`.
+    Quit,
+}
+
+impl Command {
+    /// The upper-case name, as Sisimai prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::Conn => "CONN",
+            Command::Helo => "HELO",
+            Command::Ehlo => "EHLO",
+            Command::Starttls => "STARTTLS",
+            Command::Auth => "AUTH",
+            Command::Mail => "MAIL",
+            Command::Rcpt => "RCPT",
+            Command::Data => "DATA",
+            Command::Bdat => "BDAT",
+            Command::Quit => "QUIT",
+        }
+    }
+
+    /// Find the command named in an error text such as "after RCPT TO:" or
+    /// "(in reply to end of DATA command)".
+    pub fn find_in(text: &str) -> Option<Command> {
+        let l = text.to_ascii_lowercase();
+        let table: [(&str, Command); 16] = [
+            ("in reply to rcpt to", Command::Rcpt),
+            ("after rcpt to", Command::Rcpt),
+            ("rcpt to:", Command::Rcpt),
+            ("in reply to mail from", Command::Mail),
+            ("after mail from", Command::Mail),
+            ("mail from:", Command::Mail),
+            ("in reply to end of data", Command::Data),
+            ("after end of data", Command::Data),
+            ("in reply to data", Command::Data),
+            ("after data", Command::Data),
+            ("end of data", Command::Data),
+            ("in reply to ehlo", Command::Ehlo),
+            ("after ehlo", Command::Ehlo),
+            ("in reply to helo", Command::Helo),
+            ("after helo", Command::Helo),
+            ("after initial connection", Command::Conn),
+        ];
+        table.iter().filter_map(|(k, c)| l.find(k).map(|i| (i, *c))).min_by_key(|x| x.0).map(|x| x.1)
+    }
+}
+
+/// Which decoder recognised the message: the MTA or provider family that wrote it,
+/// or the generic standard it follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Decoder {
+    /// RFC 3464 delivery status notification (any MTA).
+    RFC3464,
+    /// RFC 5965 Abuse Reporting Format.
+    ARF,
+    /// RFC 3834 automatic reply.
+    RFC3834,
+    /// Postfix.
+    Postfix,
+    /// Sendmail.
+    Sendmail,
+    /// Exim.
+    Exim,
+    /// qmail and its descendants.
+    #[serde(rename = "qmail")]
+    Qmail,
+    /// Microsoft Exchange (on premises) and Exchange Online / Office 365.
+    Exchange,
+    /// Gmail / Google Workspace.
+    Gmail,
+    /// Google Groups.
+    GoogleGroups,
+    /// Amazon SES.
+    AmazonSES,
+    /// Any other text notification, decoded by the generic text reader.
+    Text,
+}
+
+impl Decoder {
+    /// The name as printed in `decodedby`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decoder::RFC3464 => "RFC3464",
+            Decoder::ARF => "ARF",
+            Decoder::RFC3834 => "RFC3834",
+            Decoder::Postfix => "Postfix",
+            Decoder::Sendmail => "Sendmail",
+            Decoder::Exim => "Exim",
+            Decoder::Qmail => "qmail",
+            Decoder::Exchange => "Exchange",
+            Decoder::Gmail => "Gmail",
+            Decoder::GoogleGroups => "GoogleGroups",
+            Decoder::AmazonSES => "AmazonSES",
+            Decoder::Text => "Text",
+        }
+    }
+}
+
+/// One delivery outcome for one recipient. Holds no message body or subject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The recipient address the bounce is about.
+    pub recipient: String,
+    /// The domain part of the recipient, lower-cased.
+    pub recipient_domain: String,
+    /// What happened (`None` for feedback reports and auto-replies).
+    pub action: Option<Action>,
+    /// RFC 3463 enhanced status code, or a `x.0.9xx` pseudo code when the
+    /// bounce carries none; empty for feedback and auto-replies.
+    pub status: String,
+    /// The SMTP reply code, when the bounce quotes one.
+    pub reply_code: Option<u16>,
+    /// The error text, unfolded and decoded.
+    pub diagnostic: String,
+    /// The type of the diagnostic (`SMTP`, `X-UNIX`, ...), when given.
+    pub diagnostic_type: String,
+    /// The SMTP command that failed.
+    pub command: Option<Command>,
+    /// The host that refused (or accepted) the message.
+    pub remote_mta: String,
+    /// The host that wrote the bounce.
+    pub reporting_mta: String,
+    /// When the failure happened, Unix seconds UTC.
+    pub timestamp: Option<i64>,
+    /// The original message's Message-ID.
+    pub message_id: String,
+    /// The original sender (envelope or header From).
+    pub sender: String,
+    /// The sending IP the bounce reveals: quoted by the refusing host, or the
+    /// first public IP in the returned headers.
+    pub sending_ip: Option<IpAddr>,
+    /// What decoded the bounce.
+    pub decoded_by: Decoder,
+    /// Why.
+    pub reason: Reason,
+    /// Whether retrying can never help.
+    pub hard_bounce: bool,
+    /// ARF feedback type (`abuse`, `opt-out`, ...).
+    pub feedback_type: Option<String>,
+    /// The blocklist or reputation service the text names.
+    pub blocklist: Option<Blocklist>,
+}

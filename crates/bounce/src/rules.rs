@@ -1,0 +1,152 @@
+//! Error-message phrase tables, compiled once.
+//!
+//! The tables live in `rules/phrases.json` (data, not code): for each reason a
+//! list of substrings (`any`), ordered multi-part phrases (`aligned`) and
+//! exclusions (`not`). All `any`/`not` phrases of all reasons go into one
+//! Aho-Corasick automaton, so a diagnostic text is scanned once and yields the
+//! set of reasons whose phrases it contains.
+
+use crate::Reason;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+const PHRASES_JSON: &str = include_str!("../rules/phrases.json");
+
+#[derive(Deserialize, Default)]
+struct RuleSpec {
+    #[serde(default)]
+    any: Vec<String>,
+    #[serde(default)]
+    aligned: Vec<Vec<String>>,
+    #[serde(default)]
+    not: Vec<String>,
+}
+
+/// What one phrase in the automaton stands for.
+#[derive(Clone, Copy)]
+struct Tag {
+    reason: Reason,
+    negative: bool,
+}
+
+/// The compiled tables.
+pub(crate) struct Phrases {
+    automaton: AhoCorasick,
+    tags: Vec<Tag>,
+    aligned: Vec<(Reason, Vec<String>)>,
+}
+
+/// A set of reasons, one bit each.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ReasonSet(u64);
+
+impl ReasonSet {
+    fn insert(&mut self, r: Reason) {
+        self.0 |= 1 << (r as u32);
+    }
+    fn remove(&mut self, r: Reason) {
+        self.0 &= !(1 << (r as u32));
+    }
+    /// Does the set hold `r`?
+    pub(crate) fn has(self, r: Reason) -> bool {
+        self.0 & (1 << (r as u32)) != 0
+    }
+}
+
+pub(crate) static PHRASES: LazyLock<Phrases> = LazyLock::new(Phrases::compile);
+
+impl Phrases {
+    fn compile() -> Phrases {
+        let table: BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(PHRASES_JSON).expect("rules/phrases.json is valid JSON");
+        let mut patterns = Vec::new();
+        let mut tags = Vec::new();
+        let mut aligned = Vec::new();
+        for (name, value) in table {
+            if name.starts_with('_') {
+                continue;
+            }
+            let reason: Reason = name.parse().expect("rules/phrases.json names a known reason");
+            let spec: RuleSpec =
+                serde_json::from_value(value).expect("rules/phrases.json entries are well-formed");
+            for p in spec.any {
+                patterns.push(p.to_lowercase());
+                tags.push(Tag { reason, negative: false });
+            }
+            for p in spec.not {
+                patterns.push(p.to_lowercase());
+                tags.push(Tag { reason, negative: true });
+            }
+            for parts in spec.aligned {
+                aligned.push((reason, parts.iter().map(|p| p.to_lowercase()).collect()));
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .expect("phrase automaton builds");
+        Phrases { automaton, tags, aligned }
+    }
+
+    /// The reasons whose phrases occur in `lower` (already lower-cased).
+    pub(crate) fn scan(&self, lower: &str) -> ReasonSet {
+        let mut hit = ReasonSet::default();
+        let mut veto = ReasonSet::default();
+        for m in self.automaton.find_overlapping_iter(lower) {
+            let tag = self.tags[m.pattern().as_usize()];
+            if tag.negative {
+                veto.insert(tag.reason);
+            } else {
+                hit.insert(tag.reason);
+            }
+        }
+        for (reason, parts) in &self.aligned {
+            if !hit.has(*reason) && aligned(lower, parts) {
+                hit.insert(*reason);
+            }
+        }
+        for r in Reason::ALL {
+            if veto.has(*r) {
+                hit.remove(*r);
+            }
+        }
+        hit
+    }
+}
+
+/// Do all `parts` occur in `text`, each after the end of the previous one?
+fn aligned(text: &str, parts: &[String]) -> bool {
+    let mut rest = text;
+    for p in parts {
+        match rest.find(p.as_str()) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_phrases_and_aligned_parts() {
+        let s = PHRASES.scan("550 5.1.1 <x@example.jp>... user unknown");
+        assert!(s.has(Reason::UserUnknown));
+        assert!(!s.has(Reason::MailboxFull));
+        let s = PHRASES.scan("the mailbox of this user is full");
+        assert!(s.has(Reason::MailboxFull));
+        let s = PHRASES.scan("quota nothing");
+        assert!(!s.has(Reason::MailboxFull));
+    }
+
+    #[test]
+    fn exclusions_veto_a_reason() {
+        // "address rejected" means Rejected, but not when it is the recipient's.
+        assert!(PHRASES.scan("sender address rejected").has(Reason::Rejected));
+        assert!(!PHRASES.scan("recipient address rejected").has(Reason::Rejected));
+    }
+}

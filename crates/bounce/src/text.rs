@@ -1,0 +1,241 @@
+//! Reading human-written bounce texts: the notification part of Postfix,
+//! Exim, qmail, Sendmail, Exchange, Gmail and the many MTAs that write no
+//! machine-readable report. Finds the failed recipients and the error text
+//! that belongs to each.
+//!
+//! Hand-written on purpose: no crate reads free-form bounce texts, and the
+//! shapes are few (an address alone on a line, `<address>: text`, an SMTP
+//! transcript) even though the MTAs are many.
+
+use crate::address::{ADDR_RE, clean};
+use crate::record::Command;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// One recipient found in a notification text, with its error text.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TextHit {
+    pub recipient: String,
+    pub diagnostic: String,
+    pub command: Option<Command>,
+    pub remote_mta: String,
+}
+
+static ALONE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r#"^\s*(?:[-*]\s+)?["<]?({})["'>]?\s*[:,.]?\s*(?:\(.*\))?$"#, ADDR_RE.as_str())).unwrap()
+});
+static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r#"^\s*(?:\d+\.\s*)?<({})>\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*({})\s+on\s+\d.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
+});
+static TRANSCRIPT_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)^\s*>>>\s*RCPT\s+TO:\s*<?({})>?", ADDR_RE.as_str())).unwrap()
+});
+static SENTENCE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r#"(?i)(?:message to|delivery to|deliver(?:ed)? to|delivering to|addressed to|recipient:?|for|to:)\s*["<]?({})"#, ADDR_RE.as_str())).unwrap()
+});
+static HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\bhost|\bserver|talking to|\bby)\s+\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\]?").unwrap()
+});
+
+/// The part of the text before the returned original message.
+pub(crate) fn notification(text: &str) -> &str {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if is_boundary(line) {
+            return &text[..offset];
+        }
+        offset += line.len();
+    }
+    text
+}
+
+fn is_boundary(line: &str) -> bool {
+    let t = line.trim();
+    let l = t.to_ascii_lowercase();
+    let starts = |p: &str| l.starts_with(p);
+    if starts("return-path:") || starts("received: from") || starts("received: by") || starts("dkim-signature:") || starts("content-type: message/rfc822") || starts("x-original-to:") || starts("delivered-to:") {
+        return true;
+    }
+    let decorated = t.starts_with("--") || t.starts_with("==") || t.starts_with("__") || t.starts_with("**");
+    decorated
+        && (l.contains("original message")
+            || l.contains("copy of the message")
+            || l.contains("copy of your message")
+            || l.contains("returned message")
+            || l.contains("message text follows")
+            || l.contains("unsent message")
+            || l.contains("header of the original")
+            || l.contains("headers of the original")
+            || l.contains("original header")
+            || l.contains("undelivered message"))
+}
+
+/// Find the recipients and their error texts in a notification.
+/// `exclude` holds addresses that are not recipients (the bounce's own From
+/// and To, i.e. the mailer daemon and the original sender).
+pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
+    let note = notification(text);
+    let lines: Vec<&str> = note.lines().collect();
+    let excluded = |a: &str| exclude.iter().any(|e| e.eq_ignore_ascii_case(a));
+
+    // 1. Candidate lines: (line index, address, rest of that line).
+    let mut cands: Vec<(usize, String, String)> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.len() > 2000 {
+            continue;
+        }
+        if let Some(c) = TRANSCRIPT_RE.captures(line) {
+            cands.push((i, clean(&c[1]), String::new()));
+        } else if let Some(c) = ALONE_RE.captures(line) {
+            cands.push((i, clean(&c[1]), String::new()));
+        } else if let Some(c) = LEADING_RE.captures(line) {
+            let (a, rest) = if let Some(a) = c.get(1) {
+                (a.as_str(), c.get(2).map(|m| m.as_str()).unwrap_or(""))
+            } else if let Some(a) = c.get(3) {
+                (a.as_str(), c.get(4).map(|m| m.as_str()).unwrap_or(""))
+            } else {
+                (c.get(5).map(|m| m.as_str()).unwrap_or(""), "")
+            };
+            cands.push((i, clean(a), rest.to_string()));
+        }
+    }
+    let kept: Vec<_> = cands.iter().filter(|c| !excluded(&c.1)).cloned().collect();
+    let cands = if kept.is_empty() { Vec::new() } else { kept };
+
+    let mut hits: Vec<TextHit> = Vec::new();
+    if cands.is_empty() {
+        // 2. A sentence naming the recipient: "Your message to <x> ...".
+        if let Some(c) = SENTENCE_RE.captures_iter(note).find(|c| !excluded(&clean(&c[1]))) {
+            let body = collapse(note);
+            hits.push(hit(clean(&c[1]), &body, note));
+        }
+        return hits;
+    }
+
+    // 3. The text that belongs to each candidate: up to the next one.
+    for (k, (i, addr, rest)) in cands.iter().enumerate() {
+        let end = cands.get(k + 1).map(|c| c.0).unwrap_or(lines.len()).min(i + 40);
+        let mut block = String::new();
+        block.push_str(rest);
+        for l in &lines[i + 1..end] {
+            block.push('\n');
+            block.push_str(l);
+        }
+        // A run of addresses with no text of their own shares the text that
+        // follows the run.
+        let block = if collapse(&block).is_empty() {
+            let mut j = k + 1;
+            while j < cands.len() && cands[j].0 == cands[j - 1].0 + 1 && cands[j].2.is_empty() {
+                j += 1;
+            }
+            let from = cands.get(j - 1).map(|c| c.0 + 1).unwrap_or(lines.len());
+            let to = cands.get(j).map(|c| c.0).unwrap_or(lines.len()).min(from + 40);
+            lines[from.min(to)..to].join("\n")
+        } else {
+            block
+        };
+        if let Some(h) = hits.iter_mut().find(|h| h.recipient.eq_ignore_ascii_case(addr)) {
+            // The same address twice (e.g. a transcript and a summary): keep
+            // the text with an SMTP reply in it.
+            if crate::status::find_reply(&h.diagnostic).is_none() {
+                *h = hit(addr.clone(), &collapse(&block), &block);
+            }
+            continue;
+        }
+        hits.push(hit(addr.clone(), &collapse(&block), &block));
+    }
+    hits
+}
+
+fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
+    let diagnostic = trim_diagnostic(diagnostic);
+    let command = transcript_command(raw).or_else(|| Command::find_in(raw));
+    let remote_mta = HOST_RE
+        .captures(raw)
+        .map(|c| c[1].trim_end_matches('.').to_ascii_lowercase())
+        .unwrap_or_default();
+    TextHit { recipient, diagnostic, command, remote_mta }
+}
+
+/// The last `>>> COMMAND` before the first `<<< 4xx/5xx` of a transcript.
+fn transcript_command(raw: &str) -> Option<Command> {
+    let mut last = None;
+    for line in raw.lines() {
+        let t = line.trim_start();
+        if let Some(cmd) = t.strip_prefix(">>>") {
+            let c = cmd.trim().to_ascii_uppercase();
+            last = if c.starts_with("RCPT") {
+                Some(Command::Rcpt)
+            } else if c.starts_with("MAIL") {
+                Some(Command::Mail)
+            } else if c.starts_with("DATA") || c == "." {
+                Some(Command::Data)
+            } else if c.starts_with("EHLO") {
+                Some(Command::Ehlo)
+            } else if c.starts_with("HELO") {
+                Some(Command::Helo)
+            } else {
+                last
+            };
+        } else if t.starts_with("<<< 4") || t.starts_with("<<< 5") {
+            return last;
+        }
+    }
+    None
+}
+
+/// Join lines, squeeze white space, cap the length.
+pub(crate) fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(4096));
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+        if out.len() > 4000 {
+            break;
+        }
+    }
+    out
+}
+
+fn trim_diagnostic(s: &str) -> String {
+    s.trim_start_matches([':', '.', ' ', ',', '-']).trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qmail_shape() {
+        let t = "Hi. This is the qmail-send program at mx.example.jp.\n\n<kijitora@example.ne.jp>:\nremote host 192.0.2.32 said: 550 Unknown user\n. (#5.5.0)\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <nekochan@example.jp>\nTo: other@example.com\n";
+        let h = scan(t, &[]);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].recipient, "kijitora@example.ne.jp");
+        assert!(h[0].diagnostic.contains("550 Unknown user"));
+    }
+
+    #[test]
+    fn exim_shape_excludes_sender() {
+        let t = "The following address(es) failed:\n\n  kijitora@example.ed.jp\n    SMTP error from remote mail server after RCPT TO:<kijitora@example.ed.jp>:\n    host mx.example.jp [192.0.2.20]: 550 5.1.1 unknown\n";
+        let h = scan(t, &["shironeko@example.jp".to_string()]);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].command, Some(Command::Rcpt));
+        assert_eq!(h[0].remote_mta, "mx.example.jp");
+    }
+
+    #[test]
+    fn sendmail_transcript() {
+        let t = "   ----- Transcript of session follows -----\n... while talking to mx.example.jp.:\n>>> RCPT To:<neko@example.jp>\n<<< 550 5.1.1 <neko@example.jp>... User Unknown\n";
+        let h = scan(t, &[]);
+        assert_eq!(h[0].recipient, "neko@example.jp");
+        assert_eq!(h[0].command, Some(Command::Rcpt));
+        assert!(h[0].diagnostic.contains("550 5.1.1"));
+    }
+
+    #[test]
+    fn nothing_in_plain_prose() {
+        assert!(scan("Hello, see you tomorrow.\n", &[]).is_empty());
+    }
+}

@@ -1,0 +1,263 @@
+//! `outcry analyze`: read inputs, decode in parallel batches, print.
+
+use crate::input::{self, Item, Mbox};
+use crate::{AnalyzeArgs, Format};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use outcry_bounce::Record;
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+const BATCH: usize = 256;
+
+/// The outcome of one message.
+struct Outcome {
+    file: String,
+    position: usize,
+    result: Result<Vec<Record>, String>,
+}
+
+/// Run `outcry analyze`.
+pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .context("cannot start worker threads")?;
+    let (files, mut failures) = input::expand(&args.paths);
+    let bar = progress(files.len() as u64, args.quiet);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut summary = Summary::default();
+    let mut all_records: Vec<Value> = Vec::new();
+
+    let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
+    let flush = |batch: &mut Vec<Item>, out: &mut dyn Write, summary: &mut Summary, all: &mut Vec<Value>, failures: &mut Vec<(String, String)>| -> anyhow::Result<()> {
+        let outcomes: Vec<Outcome> = pool.install(|| {
+            batch
+                .par_drain(..)
+                .map(|item| Outcome {
+                    file: item.file,
+                    position: item.position,
+                    result: item.bytes.and_then(|b| outcry_bounce::analyze(&b).map_err(|e| e.to_string())),
+                })
+                .collect()
+        });
+        for o in outcomes {
+            match o.result {
+                Ok(records) => {
+                    summary.messages += 1;
+                    if records.is_empty() {
+                        summary.not_bounces += 1;
+                        if args.empty && args.format == Format::Jsonl {
+                            writeln!(out, "{}", json!({"file": o.file, "index": 0, "records": 0}))?;
+                        }
+                    }
+                    for (i, r) in records.iter().enumerate() {
+                        summary.add(r);
+                        let v = to_json(&o.file, i + 1, r);
+                        match args.format {
+                            Format::Jsonl => writeln!(out, "{v}")?,
+                            Format::Json => all.push(v),
+                            Format::Table => table_row(out, &o.file, r)?,
+                        }
+                    }
+                }
+                Err(e) => {
+                    let place = if o.position > 0 { format!("{} (message {})", o.file, o.position) } else { o.file.clone() };
+                    failures.push((place, e));
+                }
+            }
+        }
+        Ok(())
+    };
+
+    if args.format == Format::Table {
+        writeln!(out, "{:<32} {:<15} {:<8} {:<5} {:<16} {:<15} {}", "RECIPIENT", "REASON", "STATUS", "REPLY", "SENDING IP", "BLOCKLIST", "FILE")?;
+    }
+    for path in &files {
+        let mbox = match input::is_mbox(path) {
+            Ok(m) => m,
+            Err(e) => {
+                failures.push((path.display().to_string(), format!("cannot open: {e}")));
+                bar.inc(1);
+                continue;
+            }
+        };
+        if mbox {
+            match Mbox::open(path) {
+                Ok(m) => {
+                    for item in m {
+                        batch.push(item);
+                        if batch.len() >= BATCH {
+                            flush(&mut batch, &mut out, &mut summary, &mut all_records, &mut failures)?;
+                        }
+                    }
+                }
+                Err(e) => failures.push((path.display().to_string(), format!("cannot open: {e}"))),
+            }
+        } else {
+            batch.push(input::read_one(path));
+        }
+        if batch.len() >= BATCH {
+            flush(&mut batch, &mut out, &mut summary, &mut all_records, &mut failures)?;
+        }
+        bar.inc(1);
+    }
+    flush(&mut batch, &mut out, &mut summary, &mut all_records, &mut failures)?;
+    bar.finish_and_clear();
+
+    match args.format {
+        Format::Table => summary.print(&mut out, failures.len())?,
+        Format::Json => {
+            let doc = json!({
+                "records": all_records,
+                "summary": summary.to_json(),
+                "unreadable": failures.iter().map(|(f, e)| json!({"file": f, "error": e})).collect::<Vec<_>>(),
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Jsonl => {}
+    }
+    out.flush()?;
+    for (f, e) in &failures {
+        eprintln!("outcry: {f}: {e}");
+    }
+    if !failures.is_empty() {
+        eprintln!("outcry: {} input(s) could not be read or parsed; the rest were analysed", failures.len());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress(len: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+    }
+    let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let template = if colour {
+        "{bar:40.cyan/blue} {pos}/{len} files {elapsed}"
+    } else {
+        "{bar:40} {pos}/{len} files {elapsed}"
+    };
+    let bar = ProgressBar::new(len);
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar
+}
+
+/// One record as a Sisimai-compatible JSON object, plus outcry's fields.
+pub fn to_json(file: &str, index: usize, r: &Record) -> Value {
+    json!({
+        "file": file,
+        "index": index,
+        "recipient": r.recipient,
+        "reason": r.reason.as_str(),
+        "deliverystatus": r.status,
+        "replycode": r.reply_code.map(|c| c.to_string()).unwrap_or_default(),
+        "hardbounce": r.hard_bounce,
+        "feedbacktype": r.feedback_type.clone().unwrap_or_default(),
+        "action": r.action.map(|a| a.as_str()).unwrap_or(""),
+        "diagnosticcode": r.diagnostic,
+        "diagnostictype": r.diagnostic_type,
+        "command": r.command.map(|c| c.as_str()).unwrap_or(""),
+        "remote_mta": r.remote_mta,
+        "reporting_mta": r.reporting_mta,
+        "timestamp": r.timestamp,
+        "messageid": r.message_id,
+        "addresser": r.sender,
+        "sending_ip": r.sending_ip.map(|i| i.to_string()),
+        "blocklist": r.blocklist.map(|b| b.as_str()),
+        "decodedby": r.decoded_by.as_str(),
+    })
+}
+
+fn table_row(out: &mut dyn Write, file: &str, r: &Record) -> std::io::Result<()> {
+    let trunc = |s: &str, n: usize| -> String {
+        if s.chars().count() > n { format!("{}…", s.chars().take(n - 1).collect::<String>()) } else { s.to_string() }
+    };
+    writeln!(
+        out,
+        "{:<32} {:<15} {:<8} {:<5} {:<16} {:<15} {}",
+        trunc(&r.recipient, 32),
+        r.reason.as_str(),
+        r.status,
+        r.reply_code.map(|c| c.to_string()).unwrap_or_default(),
+        r.sending_ip.map(|i| i.to_string()).unwrap_or_default(),
+        r.blocklist.map(|b| b.as_str()).unwrap_or(""),
+        file
+    )
+}
+
+/// Counts for the summary.
+#[derive(Default)]
+struct Summary {
+    messages: usize,
+    not_bounces: usize,
+    records: usize,
+    failures: usize,
+    by_reason: BTreeMap<String, usize>,
+    by_domain: BTreeMap<String, usize>,
+    by_ip: BTreeMap<String, usize>,
+    by_blocklist: BTreeMap<String, usize>,
+}
+
+impl Summary {
+    fn add(&mut self, r: &Record) {
+        self.records += 1;
+        if !r.reason.is_failure() {
+            *self.by_reason.entry(r.reason.as_str().to_string()).or_default() += 1;
+            return;
+        }
+        self.failures += 1;
+        *self.by_reason.entry(r.reason.as_str().to_string()).or_default() += 1;
+        *self.by_domain.entry(r.recipient_domain.clone()).or_default() += 1;
+        if let Some(ip) = r.sending_ip {
+            *self.by_ip.entry(ip.to_string()).or_default() += 1;
+        }
+        if let Some(b) = r.blocklist {
+            *self.by_blocklist.entry(b.as_str().to_string()).or_default() += 1;
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "messages": self.messages,
+            "not_bounces": self.not_bounces,
+            "records": self.records,
+            "failures": self.failures,
+            "by_reason": self.by_reason,
+            "by_recipient_domain": self.by_domain,
+            "by_sending_ip": self.by_ip,
+            "by_blocklist": self.by_blocklist,
+        })
+    }
+
+    fn print(&self, out: &mut dyn Write, unreadable: usize) -> std::io::Result<()> {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} messages read, {} records ({} failures), {} not bounces, {} unreadable",
+            self.messages, self.records, self.failures, self.not_bounces, unreadable
+        )?;
+        for (title, map) in [
+            ("By reason", &self.by_reason),
+            ("By recipient domain (failures)", &self.by_domain),
+            ("By sending IP (failures)", &self.by_ip),
+            ("By blocklist named", &self.by_blocklist),
+        ] {
+            if map.is_empty() {
+                continue;
+            }
+            writeln!(out, "\n{title}:")?;
+            let mut rows: Vec<_> = map.iter().collect();
+            rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (k, v) in rows.into_iter().take(15) {
+                writeln!(out, "  {v:>6}  {k}")?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,169 @@
+//! Turning command-line paths into a stream of messages: single files,
+//! folders (recursive, Maildir included) and mbox files, read one message at
+//! a time so a huge mbox never sits in memory whole.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// The largest single message read; the rest of a bigger one is skipped and
+/// the message is reported as cut.
+pub const MAX_MESSAGE: usize = 64 << 20;
+
+/// One message to analyse, or the reason it could not be read.
+pub struct Item {
+    /// Path as shown to the user (`maildir/bsd/x.eml`).
+    pub file: String,
+    /// 1-based position inside an mbox; 0 for a single-message file.
+    pub position: usize,
+    /// The bytes, or what went wrong reading them.
+    pub bytes: Result<Vec<u8>, String>,
+}
+
+/// Expand the command-line paths to files, sorted within each folder.
+pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(String, String)>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .into_iter()
+                .filter_map(|e| match e {
+                    Ok(e) => Some(e),
+                    Err(err) => {
+                        errors.push((err.path().map(|x| x.display().to_string()).unwrap_or_else(|| p.display().to_string()), err.to_string()));
+                        None
+                    }
+                })
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.into_path())
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if p.exists() {
+            files.push(p.clone());
+        } else {
+            errors.push((p.display().to_string(), "no such file or folder; check the path".to_string()));
+        }
+    }
+    (files, errors)
+}
+
+/// Does the file start like an mbox (`From ` line)?
+pub fn is_mbox(path: &Path) -> io::Result<bool> {
+    let mut head = [0u8; 5];
+    let mut f = File::open(path)?;
+    let n = f.read(&mut head)?;
+    Ok(n == 5 && &head == b"From ")
+}
+
+/// Read a single-message file.
+pub fn read_one(path: &Path) -> Item {
+    let file = path.display().to_string();
+    let bytes = (|| {
+        let f = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+        let mut buf = Vec::new();
+        f.take(MAX_MESSAGE as u64 + 1).read_to_end(&mut buf).map_err(|e| format!("cannot read: {e}"))?;
+        if buf.len() > MAX_MESSAGE {
+            return Err(format!("larger than {} MiB; not a bounce (split it or check the file)", MAX_MESSAGE >> 20));
+        }
+        Ok(buf)
+    })();
+    Item { file, position: 0, bytes }
+}
+
+/// Iterate over the messages of an mbox file, one at a time.
+pub struct Mbox {
+    reader: BufReader<File>,
+    file: String,
+    position: usize,
+    pending: Vec<u8>,
+    done: bool,
+}
+
+impl Mbox {
+    /// Open an mbox file.
+    pub fn open(path: &Path) -> io::Result<Mbox> {
+        Ok(Mbox {
+            reader: BufReader::with_capacity(1 << 20, File::open(path)?),
+            file: path.display().to_string(),
+            position: 0,
+            pending: Vec::new(),
+            done: false,
+        })
+    }
+}
+
+impl Iterator for Mbox {
+    type Item = Item;
+    fn next(&mut self) -> Option<Item> {
+        if self.done {
+            return None;
+        }
+        let mut msg: Vec<u8> = Vec::new();
+        let mut too_big = false;
+        let mut started = !self.pending.is_empty();
+        self.pending.clear();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match self.reader.read_until(b'\n', &mut line) {
+                Ok(0) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(_) => {
+                    if line.starts_with(b"From ") {
+                        if started {
+                            self.pending.extend_from_slice(b"x");
+                            break;
+                        }
+                        started = true;
+                        continue;
+                    }
+                    // mboxrd: ">From " lines were quoted.
+                    let l: &[u8] = if line.starts_with(b">From ") { &line[1..] } else { &line };
+                    if msg.len() + l.len() > MAX_MESSAGE {
+                        too_big = true;
+                    } else {
+                        msg.extend_from_slice(l);
+                    }
+                }
+                Err(e) => {
+                    self.done = true;
+                    self.position += 1;
+                    return Some(Item { file: self.file.clone(), position: self.position, bytes: Err(format!("read error: {e}")) });
+                }
+            }
+        }
+        if msg.iter().all(|b| b.is_ascii_whitespace()) {
+            return if self.done { None } else { self.next() };
+        }
+        self.position += 1;
+        let bytes = if too_big {
+            Err(format!("message {} is larger than {} MiB; skipped", self.position, MAX_MESSAGE >> 20))
+        } else {
+            Ok(msg)
+        };
+        Some(Item { file: self.file.clone(), position: self.position, bytes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn splits_an_mbox() {
+        let mut t = tempfile::NamedTempFile::new().unwrap();
+        write!(t, "From a@b Mon Jan  1 00:00:00 2024\nSubject: one\n\n>From quoted\n\nFrom c@d Mon Jan  1 00:00:00 2024\nSubject: two\n\nbody\n").unwrap();
+        let items: Vec<Item> = Mbox::open(t.path()).unwrap().collect();
+        assert_eq!(items.len(), 2);
+        let one = items[0].bytes.as_ref().unwrap();
+        assert!(String::from_utf8_lossy(one).contains("\nFrom quoted"));
+        assert_eq!(items[1].position, 2);
+        assert!(is_mbox(t.path()).unwrap());
+    }
+}
