@@ -135,7 +135,11 @@ fn probe_in_order(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>) -> Option<
                         .iter()
                         .any(|o| hits.has(*o))
                 } else {
-                    f.command == Some(Command::Rcpt) && hits.has(UserUnknown)
+                    // With no command known, a user-unknown text still counts
+                    // unless the status code points at a content filter.
+                    matches!(f.command, Some(Command::Rcpt) | None)
+                        && hits.has(UserUnknown)
+                        && !(f.command.is_none() && (is(Filtered) || hits.has(Filtered)))
                 }
             }
             Filtered => {

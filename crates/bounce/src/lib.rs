@@ -155,7 +155,24 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     if !looks_like_bounce(f) {
         return None;
     }
-    let hits = text::scan(&f.text, &excluded_addresses(f));
+    let mut hits = text::scan(&f.text, &excluded_addresses(f));
+    // X-Failed-Recipients (Exim, Google) names the recipients outright.
+    if let Some(failed) = f.header("X-Failed-Recipients") {
+        let named: Vec<String> = address::ADDR_RE.find_iter(failed).map(|m| m.as_str().to_string()).collect();
+        if !named.is_empty() {
+            let context = text::collapse(text::notification(&f.text));
+            hits = named
+                .into_iter()
+                .map(|a| {
+                    hits.iter().find(|h| h.recipient.eq_ignore_ascii_case(&a)).cloned().unwrap_or(text::TextHit {
+                        recipient: a,
+                        diagnostic: context.clone(),
+                        ..Default::default()
+                    })
+                })
+                .collect();
+        }
+    }
     if hits.is_empty() {
         return None;
     }
@@ -289,7 +306,8 @@ fn auto_reply(f: &Flat) -> Option<Draft> {
         .any(|s| subject.contains(s));
     let header_hint = f.header("X-Autoreply").is_some() || f.header("X-Autorespond").is_some()
         || f.header("Precedence").is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
-    if !(auto || vacation_subject || header_hint) || f.from.is_empty() {
+    let daemon = f.from.to_ascii_lowercase().contains("mailer-daemon") || f.from.to_ascii_lowercase().contains("postmaster");
+    if !(auto || vacation_subject || header_hint) || f.from.is_empty() || daemon {
         return None;
     }
     Some(Draft {

@@ -93,13 +93,15 @@ impl Command {
     /// "(in reply to end of DATA command)".
     pub fn find_in(text: &str) -> Option<Command> {
         let l = text.to_ascii_lowercase();
-        let table: [(&str, Command); 16] = [
+        let table: [(&str, Command); 18] = [
             ("in reply to rcpt to", Command::Rcpt),
             ("after rcpt to", Command::Rcpt),
-            ("rcpt to:", Command::Rcpt),
+            ("rcpt to", Command::Rcpt),
+            ("after rcpt command", Command::Rcpt),
             ("in reply to mail from", Command::Mail),
             ("after mail from", Command::Mail),
             ("mail from:", Command::Mail),
+            ("after mail command", Command::Mail),
             ("in reply to end of data", Command::Data),
             ("after end of data", Command::Data),
             ("in reply to data", Command::Data),

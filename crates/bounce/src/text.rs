@@ -31,7 +31,7 @@ static TRANSCRIPT_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"(?i)^\s*>>>\s*RCPT\s+TO:\s*<?({})>?", ADDR_RE.as_str())).unwrap()
 });
 static SENTENCE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r#"(?i)(?:message to|delivery to|deliver(?:ed)? to|delivering to|addressed to|recipient:?|for|to:)\s*["<]?({})"#, ADDR_RE.as_str())).unwrap()
+    Regex::new(&format!(r#"(?i)(?:\bto:?|\bfor|recipient:?|address:?)\s+["<]?({})"#, ADDR_RE.as_str())).unwrap()
 });
 static HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\bhost|\bserver|talking to|\bby)\s+\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\]?").unwrap()
@@ -113,6 +113,7 @@ pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
     }
 
     // 3. The text that belongs to each candidate: up to the next one.
+    let mut blocks: Vec<(String, String)> = Vec::new();
     for (k, (i, addr, rest)) in cands.iter().enumerate() {
         let end = cands.get(k + 1).map(|c| c.0).unwrap_or(lines.len()).min(i + 40);
         let mut block = String::new();
@@ -134,15 +135,18 @@ pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
         } else {
             block
         };
-        if let Some(h) = hits.iter_mut().find(|h| h.recipient.eq_ignore_ascii_case(addr)) {
-            // The same address twice (e.g. a transcript and a summary): keep
-            // the text with an SMTP reply in it.
-            if crate::status::find_reply(&h.diagnostic).is_none() {
-                *h = hit(addr.clone(), &collapse(&block), &block);
+        match blocks.iter_mut().find(|(a, _)| a.eq_ignore_ascii_case(addr)) {
+            // The same address again (a wrapped line, a transcript and a
+            // summary): one recipient, all of its text.
+            Some((_, b)) => {
+                b.push('\n');
+                b.push_str(&block);
             }
-            continue;
+            None => blocks.push((addr.clone(), block)),
         }
-        hits.push(hit(addr.clone(), &collapse(&block), &block));
+    }
+    for (addr, block) in blocks {
+        hits.push(hit(addr, &collapse(&block), &block));
     }
     hits
 }
