@@ -6,7 +6,7 @@
 //! blocklist and policy texts, then the status code alone, then fallbacks.
 
 use crate::record::{Action, Command};
-use crate::rules::{PHRASES, ReasonSet};
+use crate::rules::{PHRASES, ReasonSet, VENDOR};
 use crate::status;
 use crate::Reason;
 
@@ -64,6 +64,9 @@ pub(crate) fn classify(f: &Facts<'_>) -> Reason {
         return Reason::Delivered;
     }
     let lower = f.diagnostic.to_lowercase();
+    if let Some(r) = VENDOR.find(&lower) {
+        return r;
+    }
     let hits = PHRASES.scan(&lower);
     let by_status = status::reason_of(f.status);
     let dtype = f.diagnostic_type.to_ascii_uppercase();
@@ -135,11 +138,9 @@ fn probe_in_order(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>) -> Option<
                         .iter()
                         .any(|o| hits.has(*o))
                 } else {
-                    // With no command known, a user-unknown text still counts
-                    // unless the status code points at a content filter.
-                    matches!(f.command, Some(Command::Rcpt) | None)
-                        && hits.has(UserUnknown)
-                        && !(f.command.is_none() && (is(Filtered) || hits.has(Filtered)))
+                    // Without the status code, only a refusal at RCPT TO is
+                    // about the address; later, a filter may have spoken.
+                    f.command == Some(Command::Rcpt) && hits.has(UserUnknown)
                 }
             }
             Filtered => {

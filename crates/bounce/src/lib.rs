@@ -129,7 +129,10 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
                 ..Draft::default()
             };
             if let Some(t) = from_text {
-                if d.diagnostic.is_empty() {
+                // The human-readable text often says more than the DSN field
+                // (Postfix adds "(in reply to RCPT TO command)").
+                let dsn_said = text::collapse(&d.diagnostic).to_lowercase();
+                if d.diagnostic.is_empty() || t.diagnostic.to_lowercase().contains(&dsn_said) {
                     d.diagnostic = t.diagnostic.clone();
                 }
                 d.command = t.command;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 const PHRASES_JSON: &str = include_str!("../rules/phrases.json");
+const VENDOR_JSON: &str = include_str!("../rules/vendor.json");
 
 #[derive(Deserialize, Default)]
 struct RuleSpec {
@@ -56,6 +57,41 @@ impl ReasonSet {
 }
 
 pub(crate) static PHRASES: LazyLock<Phrases> = LazyLock::new(Phrases::compile);
+
+/// Vendor texts that decide the reason outright (`rules/vendor.json`).
+pub(crate) struct Vendor {
+    automaton: AhoCorasick,
+    reasons: Vec<Reason>,
+}
+
+pub(crate) static VENDOR: LazyLock<Vendor> = LazyLock::new(|| {
+    let table: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(VENDOR_JSON).expect("rules/vendor.json is valid JSON");
+    let mut patterns = Vec::new();
+    let mut reasons = Vec::new();
+    for (name, value) in table {
+        if name.starts_with('_') {
+            continue;
+        }
+        let reason: Reason = name.parse().expect("rules/vendor.json names a known reason");
+        let list: Vec<String> = serde_json::from_value(value).expect("rules/vendor.json lists phrases");
+        for p in list {
+            patterns.push(p.to_lowercase());
+            reasons.push(reason);
+        }
+    }
+    Vendor {
+        automaton: AhoCorasickBuilder::new().build(&patterns).expect("vendor automaton builds"),
+        reasons,
+    }
+});
+
+impl Vendor {
+    /// The reason of the first vendor text found in `lower`.
+    pub(crate) fn find(&self, lower: &str) -> Option<Reason> {
+        self.automaton.find(lower).map(|m| self.reasons[m.pattern().as_usize()])
+    }
+}
 
 impl Phrases {
     fn compile() -> Phrases {

@@ -85,7 +85,7 @@ pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
             continue;
         }
         if let Some(c) = TRANSCRIPT_RE.captures(line) {
-            cands.push((i, clean(&c[1]), String::new()));
+            cands.push((i, clean(&c[1]), line.trim().to_string()));
         } else if let Some(c) = ALONE_RE.captures(line) {
             cands.push((i, clean(&c[1]), String::new()));
         } else if let Some(c) = LEADING_RE.captures(line) {
