@@ -11,12 +11,19 @@ pub(crate) static ADDR_RE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Is `s` exactly one plausible address?
 pub(crate) fn is_address(s: &str) -> bool {
-    ADDR_RE.find(s).is_some_and(|m| m.start() == 0 && m.end() == s.len())
+    ADDR_RE
+        .find(s)
+        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
 }
 
 /// Strip brackets, quotes, `mailto:` and trailing punctuation; keep the address.
 pub(crate) fn clean(s: &str) -> String {
-    let t = s.trim().trim_matches(|c| matches!(c, '<' | '>' | '"' | '\'' | '(' | ')' | ',' | ';' | ':' | '.' | '[' | ']'));
+    let t = s.trim().trim_matches(|c| {
+        matches!(
+            c,
+            '<' | '>' | '"' | '\'' | '(' | ')' | ',' | ';' | ':' | '.' | '[' | ']'
+        )
+    });
     let t = t.strip_prefix("mailto:").unwrap_or(t);
     match ADDR_RE.find(t) {
         Some(m) => m.as_str().trim_start_matches('.').to_string(),
@@ -26,7 +33,9 @@ pub(crate) fn clean(s: &str) -> String {
 
 /// The domain of an address, lower-cased.
 pub(crate) fn domain_of(addr: &str) -> String {
-    addr.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default()
+    addr.rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

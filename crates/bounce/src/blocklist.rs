@@ -84,11 +84,20 @@ const TABLE: &[(&str, Blocklist)] = &[
     ("ironport", Blocklist::CiscoTalos),
     ("uceprotect", Blocklist::Uceprotect),
     ("banned sending ip", Blocklist::Microsoft),
-    ("part of their network is on our block list", Blocklist::Microsoft),
+    (
+        "part of their network is on our block list",
+        Blocklist::Microsoft,
+    ),
     ("sender.office.com", Blocklist::Microsoft),
     ("delist.messaging.microsoft.com", Blocklist::Microsoft),
-    ("not currently accepting mail from your ip", Blocklist::Microsoft),
-    ("sendersupport.olc.protection.outlook.com", Blocklist::Microsoft),
+    (
+        "not currently accepting mail from your ip",
+        Blocklist::Microsoft,
+    ),
+    (
+        "sendersupport.olc.protection.outlook.com",
+        Blocklist::Microsoft,
+    ),
     ("[s3150]", Blocklist::Microsoft),
     ("sorbs", Blocklist::Sorbs),
     ("proofpoint", Blocklist::Proofpoint),
@@ -103,7 +112,10 @@ const TABLE: &[(&str, Blocklist)] = &[
     ("invaluement", Blocklist::Invaluement),
     ("mimecast", Blocklist::Mimecast),
     ("postmaster.yahooinc.com", Blocklist::Yahoo),
-    ("temporarily deferred due to unexpected volume or user complaints", Blocklist::Yahoo),
+    (
+        "temporarily deferred due to unexpected volume or user complaints",
+        Blocklist::Yahoo,
+    ),
     ("gsmtp", Blocklist::Google),
     ("blocked using ", Blocklist::Other),
     ("dnsbl", Blocklist::Other),
@@ -129,7 +141,8 @@ pub fn find(text: &str) -> Option<Blocklist> {
         let b = TABLE[m.pattern().as_usize()].1;
         if b == Blocklist::Google {
             let l = text.to_ascii_lowercase();
-            if !(l.contains("reputation") || l.contains("rate limit") || l.contains("unsolicited")) {
+            if !(l.contains("reputation") || l.contains("rate limit") || l.contains("unsolicited"))
+            {
                 continue;
             }
         }
@@ -147,13 +160,20 @@ mod tests {
 
     #[test]
     fn names_the_service() {
-        let t = "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org";
+        let t =
+            "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org";
         assert_eq!(find(t), Some(Blocklist::Spamhaus));
         let t = "550 5.7.606 Access denied, banned sending IP [40.107.1.2]";
         assert_eq!(find(t), Some(Blocklist::Microsoft));
-        assert_eq!(find("blocked using dnsbl.example.net"), Some(Blocklist::Other));
+        assert_eq!(
+            find("blocked using dnsbl.example.net"),
+            Some(Blocklist::Other)
+        );
         assert_eq!(find("550 5.1.1 user unknown"), None);
-        assert_eq!(find("421-4.7.0 unsolicited mail ... gsmtp"), Some(Blocklist::Google));
+        assert_eq!(
+            find("421-4.7.0 unsolicited mail ... gsmtp"),
+            Some(Blocklist::Google)
+        );
         assert_eq!(find("550-5.1.1 no such user gsmtp"), None);
     }
 }

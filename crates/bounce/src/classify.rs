@@ -5,10 +5,10 @@
 //! mailbox, a size limit, an unknown user given the status code), then
 //! blocklist and policy texts, then the status code alone, then fallbacks.
 
+use crate::Reason;
 use crate::record::{Action, Command};
 use crate::rules::{PHRASES, ReasonSet, VENDOR};
 use crate::status;
-use crate::Reason;
 
 /// What classification looks at.
 #[derive(Debug, Default, Clone)]
@@ -36,7 +36,13 @@ fn retriable(r: Option<Reason>) -> bool {
         None => true,
         Some(r) => matches!(
             r,
-            Undefined | OnHold | SystemError | SecurityError | Expired | NetworkError | HostUnknown
+            Undefined
+                | OnHold
+                | SystemError
+                | SecurityError
+                | Expired
+                | NetworkError
+                | HostUnknown
                 | UserUnknown
         ),
     }
@@ -80,10 +86,11 @@ pub(crate) fn classify(f: &Facts<'_>) -> Reason {
     {
         return r;
     }
-    if let Some(p) = f.preset {
-        if p != Reason::Undefined && p != Reason::OnHold {
-            return p;
-        }
+    if let Some(p) = f.preset
+        && p != Reason::Undefined
+        && p != Reason::OnHold
+    {
+        return p;
     }
     if let Some(r) = another_one(f, hits, by_status, &dtype) {
         return r;
@@ -105,12 +112,29 @@ fn probe_in_order(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>) -> Option<
     use Reason::*;
     let is = |r: Reason| st == Some(r);
     let order = [
-        MailboxFull, MesgTooBig, ExceedLimit, Suspend, HasMoved, NoRelaying, AuthFailure,
-        UserUnknown, Filtered, RequirePtr, NotCompliantRfc, BadReputation, ContentError, Rejected,
-        HostUnknown, SpamDetected, Speeding, TooManyConn, Blocked,
+        MailboxFull,
+        MesgTooBig,
+        ExceedLimit,
+        Suspend,
+        HasMoved,
+        NoRelaying,
+        AuthFailure,
+        UserUnknown,
+        Filtered,
+        RequirePtr,
+        NotCompliantRfc,
+        BadReputation,
+        ContentError,
+        Rejected,
+        HostUnknown,
+        SpamDetected,
+        Speeding,
+        TooManyConn,
+        Blocked,
     ];
     let spam = || {
-        !f.status.is_empty() && (is(SpamDetected) || (!before_data(f.command) && hits.has(SpamDetected)))
+        !f.status.is_empty()
+            && (is(SpamDetected) || (!before_data(f.command) && hits.has(SpamDetected)))
     };
     for r in order {
         let yes = match r {
@@ -129,14 +153,23 @@ fn probe_in_order(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>) -> Option<
             Suspend => f.reply == Some(525) || hits.has(Suspend),
             HasMoved | NotCompliantRfc | BadReputation | Speeding => hits.has(r),
             NoRelaying => {
-                !matches!(f.command, Some(Command::Conn | Command::Ehlo | Command::Helo))
-                    && hits.has(NoRelaying)
+                !matches!(
+                    f.command,
+                    Some(Command::Conn | Command::Ehlo | Command::Helo)
+                ) && hits.has(NoRelaying)
             }
             UserUnknown => {
                 if is(UserUnknown) {
-                    ![NoRelaying, Blocked, MailboxFull, HasMoved, Rejected, NotAccept]
-                        .iter()
-                        .any(|o| hits.has(*o))
+                    ![
+                        NoRelaying,
+                        Blocked,
+                        MailboxFull,
+                        HasMoved,
+                        Rejected,
+                        NotAccept,
+                    ]
+                    .iter()
+                    .any(|o| hits.has(*o))
                 } else {
                     // Without the status code, only a refusal at RCPT TO is
                     // about the address; later, a filter may have spoken.
@@ -154,17 +187,16 @@ fn probe_in_order(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>) -> Option<
             }
             ContentError => !spam() && (is(ContentError) || hits.has(ContentError)),
             Rejected => {
-                if is(Rejected) {
-                    true
-                } else if f.command == Some(Command::Mail) {
-                    hits.has(Rejected)
-                } else if f.command == Some(Command::Data) && !is(UserUnknown) {
-                    hits.has(Rejected)
-                } else if !explicit(st) || is(SecurityError) || is(SystemError) {
-                    hits.has(Rejected)
-                } else {
-                    false
-                }
+                // A sender-address text counts when refused at MAIL FROM, at
+                // DATA (unless the code says the user is unknown), or when
+                // the code itself is vague.
+                is(Rejected)
+                    || (hits.has(Rejected)
+                        && (f.command == Some(Command::Mail)
+                            || (f.command == Some(Command::Data) && !is(UserUnknown))
+                            || !explicit(st)
+                            || is(SecurityError)
+                            || is(SystemError)))
             }
             HostUnknown => {
                 if is(HostUnknown) {
@@ -189,9 +221,25 @@ fn another_one(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>, dtype: &str) 
     use Reason::*;
     if retriable(st) || dtype != "SMTP" {
         let order = [
-            MailboxFull, AuthFailure, BadReputation, Speeding, SpamDetected, VirusDetected,
-            PolicyViolation, NoRelaying, SystemError, NetworkError, Suspend, ContentError,
-            SystemFull, NotAccept, Expired, FailedStartTls, SecurityError, Suppressed, MailerError,
+            MailboxFull,
+            AuthFailure,
+            BadReputation,
+            Speeding,
+            SpamDetected,
+            VirusDetected,
+            PolicyViolation,
+            NoRelaying,
+            SystemError,
+            NetworkError,
+            Suspend,
+            ContentError,
+            SystemFull,
+            NotAccept,
+            Expired,
+            FailedStartTls,
+            SecurityError,
+            Suppressed,
+            MailerError,
         ];
         if let Some(r) = order.into_iter().find(|r| hits.has(*r)) {
             return Some(r);
@@ -209,7 +257,9 @@ fn another_one(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>, dtype: &str) 
         if dtype.starts_with("X-UNIX") {
             return Some(MailerError);
         }
-        if f.reply.is_some_and(|c| (500..=507).contains(&c) || (400..=407).contains(&c)) {
+        if f.reply
+            .is_some_and(|c| (500..=507).contains(&c) || (400..=407).contains(&c))
+        {
             return Some(SyntaxError);
         }
         if matches!(f.action, Some(Action::Delayed)) {
@@ -227,19 +277,30 @@ mod tests {
     use super::*;
 
     fn facts(status: &'static str, diag: &'static str) -> Facts<'static> {
-        Facts { status, diagnostic: diag, diagnostic_type: "SMTP", ..Facts::default() }
+        Facts {
+            status,
+            diagnostic: diag,
+            diagnostic_type: "SMTP",
+            ..Facts::default()
+        }
     }
 
     #[test]
     fn status_code_alone() {
-        assert_eq!(classify(&facts("5.1.1", "550 5.1.1 no")), Reason::UserUnknown);
+        assert_eq!(
+            classify(&facts("5.1.1", "550 5.1.1 no")),
+            Reason::UserUnknown
+        );
         assert_eq!(classify(&facts("5.2.2", "")), Reason::MailboxFull);
         assert_eq!(classify(&facts("2.1.5", "250 ok")), Reason::Delivered);
     }
 
     #[test]
     fn text_beats_vague_code() {
-        let f = facts("5.0.0", "554 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org");
+        let f = facts(
+            "5.0.0",
+            "554 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+        );
         assert_eq!(classify(&f), Reason::Blocked);
         let f = facts("5.0.0", "552 Requested mail action aborted: mailbox full");
         assert_eq!(classify(&f), Reason::MailboxFull);
@@ -253,9 +314,15 @@ mod tests {
 
     #[test]
     fn nothing_known_is_onhold_or_undefined() {
-        assert_eq!(classify(&facts("", "something odd happened")), Reason::OnHold);
+        assert_eq!(
+            classify(&facts("", "something odd happened")),
+            Reason::OnHold
+        );
         assert_eq!(classify(&facts("", "")), Reason::Undefined);
-        let f = Facts { action: Some(Action::Delayed), ..facts("", "") };
+        let f = Facts {
+            action: Some(Action::Delayed),
+            ..facts("", "")
+        };
         assert_eq!(classify(&f), Reason::Expired);
     }
 }

@@ -40,7 +40,10 @@ pub(crate) fn parse(text: &str) -> (MessageFields, Vec<RecipientFields>) {
             "final-recipient" | "original-recipient" | "x-actual-recipient" => {
                 let addr = crate::address::clean(&strip_type(&value));
                 if lname == "original-recipient" {
-                    if cur.as_ref().is_some_and(|c| !c.recipient.is_empty() && c.action.is_some()) {
+                    if cur
+                        .as_ref()
+                        .is_some_and(|c| !c.recipient.is_empty() && c.action.is_some())
+                    {
                         out.extend(cur.take());
                     }
                     original = Some(addr);
@@ -58,7 +61,10 @@ pub(crate) fn parse(text: &str) -> (MessageFields, Vec<RecipientFields>) {
                 if let Some(c) = cur.take() {
                     out.push(c);
                 }
-                let mut r = RecipientFields { recipient: addr, ..Default::default() };
+                let mut r = RecipientFields {
+                    recipient: addr,
+                    ..Default::default()
+                };
                 if let Some(o) = original.take()
                     && !crate::address::is_address(&r.recipient)
                 {
@@ -78,7 +84,14 @@ pub(crate) fn parse(text: &str) -> (MessageFields, Vec<RecipientFields>) {
             }
             "remote-mta" => {
                 if let Some(c) = cur.as_mut() {
-                    c.remote_mta = strip_type(&value);
+                    // "dns; mx.example.jp. (192.0.2.1, the server for ...)"
+                    let v = strip_type(&value);
+                    let host = v
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .trim_matches(['[', ']']);
+                    c.remote_mta = host.trim_end_matches('.').to_ascii_lowercase();
                 }
             }
             "diagnostic-code" => {
@@ -102,7 +115,10 @@ pub(crate) fn parse(text: &str) -> (MessageFields, Vec<RecipientFields>) {
     if out.is_empty()
         && let Some(o) = original
     {
-        out.push(RecipientFields { recipient: o, ..Default::default() });
+        out.push(RecipientFields {
+            recipient: o,
+            ..Default::default()
+        });
     }
     out.retain(|r| !r.recipient.is_empty());
     (msg, out)
@@ -123,7 +139,10 @@ pub(crate) fn fields(text: &str) -> Vec<(String, String)> {
         }
         if let Some((n, v)) = line.split_once(':') {
             let n = n.trim();
-            if !n.is_empty() && n.len() < 40 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            if !n.is_empty()
+                && n.len() < 40
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            {
                 out.push((n.to_string(), v.trim().to_string()));
                 continue;
             }
@@ -158,7 +177,9 @@ pub(crate) fn parse_date(v: &str) -> Option<i64> {
 /// Does this text contain DSN recipient fields?
 pub(crate) fn looks_like_dsn(text: &str) -> bool {
     let l = text.to_ascii_lowercase();
-    (l.contains("\nfinal-recipient:") || l.starts_with("final-recipient:") || l.contains("\noriginal-recipient:"))
+    (l.contains("\nfinal-recipient:")
+        || l.starts_with("final-recipient:")
+        || l.contains("\noriginal-recipient:"))
         && (l.contains("\nstatus:") || l.contains("\naction:"))
 }
 
@@ -177,7 +198,10 @@ mod tests {
         assert_eq!(r[0].recipient, "kijitora@example.jp");
         assert_eq!(r[0].status, "5.1.1");
         assert_eq!(r[0].diagnostic_type, "SMTP");
-        assert_eq!(r[0].diagnostic, "550 5.1.1 <kijitora@example.jp>... User Unknown");
+        assert_eq!(
+            r[0].diagnostic,
+            "550 5.1.1 <kijitora@example.jp>... User Unknown"
+        );
         assert_eq!(r[1].action, Some(Action::Delayed));
         assert!(looks_like_dsn(&format!("x\n{SAMPLE}")));
         assert!(!looks_like_dsn("Status: 5.1.1"));

@@ -102,7 +102,10 @@ fn decode(f: &Flat) -> Vec<Record> {
         return Vec::new();
     };
     let original = OriginalHeaders::read(f);
-    drafts.into_iter().map(|d| finish(d, decoder, f, &original)).collect()
+    drafts
+        .into_iter()
+        .map(|d| finish(d, decoder, f, &original))
+        .collect()
 }
 
 fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
@@ -116,7 +119,9 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     for s in source {
         let (m, rcpts) = dsn::parse(s);
         for r in rcpts {
-            let from_text = texts.iter().find(|t| t.recipient.eq_ignore_ascii_case(&r.recipient));
+            let from_text = texts
+                .iter()
+                .find(|t| t.recipient.eq_ignore_ascii_case(&r.recipient));
             let mut d = Draft {
                 recipient: r.recipient,
                 action: r.action,
@@ -139,7 +144,8 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
                 if d.remote_mta.is_empty() {
                     d.remote_mta = t.remote_mta.clone();
                 }
-            } else if d.diagnostic.is_empty() && texts.len() == 1 && !texts[0].diagnostic.is_empty() {
+            } else if d.diagnostic.is_empty() && texts.len() == 1 && !texts[0].diagnostic.is_empty()
+            {
                 d.diagnostic = texts[0].diagnostic.clone();
             }
             if d.command.is_none() {
@@ -161,17 +167,23 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     let mut hits = text::scan(&f.text, &excluded_addresses(f));
     // X-Failed-Recipients (Exim, Google) names the recipients outright.
     if let Some(failed) = f.header("X-Failed-Recipients") {
-        let named: Vec<String> = address::ADDR_RE.find_iter(failed).map(|m| m.as_str().to_string()).collect();
+        let named: Vec<String> = address::ADDR_RE
+            .find_iter(failed)
+            .map(|m| m.as_str().to_string())
+            .collect();
         if !named.is_empty() {
             let context = text::collapse(text::notification(&f.text));
             hits = named
                 .into_iter()
                 .map(|a| {
-                    hits.iter().find(|h| h.recipient.eq_ignore_ascii_case(&a)).cloned().unwrap_or(text::TextHit {
-                        recipient: a,
-                        diagnostic: context.clone(),
-                        ..Default::default()
-                    })
+                    hits.iter()
+                        .find(|h| h.recipient.eq_ignore_ascii_case(&a))
+                        .cloned()
+                        .unwrap_or(text::TextHit {
+                            recipient: a,
+                            diagnostic: context.clone(),
+                            ..Default::default()
+                        })
                 })
                 .collect();
         }
@@ -209,18 +221,63 @@ fn looks_like_bounce(f: &Flat) -> bool {
     if f.report_type == "delivery-status" {
         return true;
     }
-    let daemon = ["mailer-daemon", "postmaster", "mail-daemon", "mailer_daemon", "mdaemon", "bounce", "noreply", "no-reply", "mail delivery", "mailerdaemon"];
+    let daemon = [
+        "mailer-daemon",
+        "postmaster",
+        "mail-daemon",
+        "mailer_daemon",
+        "mdaemon",
+        "bounce",
+        "noreply",
+        "no-reply",
+        "mail delivery",
+        "mailerdaemon",
+    ];
     if daemon.iter().any(|d| from.contains(d)) || f.from.is_empty() {
         return true;
     }
-    let subjects = ["undeliver", "delivery status", "delivery fail", "delivery notification", "returned mail", "failure notice", "mail delivery", "non-deliver", "nondeliver", "not delivered", "could not be delivered", "delivery report", "mail system error", "delivery failure", "delayed mail", "warning: message", "mail failure", "bounce", "error", "rejected", "notice"];
+    let subjects = [
+        "undeliver",
+        "delivery status",
+        "delivery fail",
+        "delivery notification",
+        "returned mail",
+        "failure notice",
+        "mail delivery",
+        "non-deliver",
+        "nondeliver",
+        "not delivered",
+        "could not be delivered",
+        "delivery report",
+        "mail system error",
+        "delivery failure",
+        "delayed mail",
+        "warning: message",
+        "mail failure",
+        "bounce",
+        "error",
+        "rejected",
+        "notice",
+    ];
     if subjects.iter().any(|s| subject.contains(s)) {
         return true;
     }
     let l = text::notification(&f.text).to_ascii_lowercase();
-    ["could not be delivered", "undeliverable", "delivery has failed", "permanent error", "following address(es) failed", "qmail-send", "transcript of session", "delivery to the following recipient", "was not delivered", "unable to deliver", "failed to deliver"]
-        .iter()
-        .any(|p| l.contains(p))
+    [
+        "could not be delivered",
+        "undeliverable",
+        "delivery has failed",
+        "permanent error",
+        "following address(es) failed",
+        "qmail-send",
+        "transcript of session",
+        "delivery to the following recipient",
+        "was not delivered",
+        "unable to deliver",
+        "failed to deliver",
+    ]
+    .iter()
+    .any(|p| l.contains(p))
 }
 
 /// Name the MTA family from the bounce's headers and text.
@@ -228,15 +285,20 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     let has = |n: &str| f.header(n).is_some();
     let text = f.text.to_ascii_lowercase();
     let from = f.from.to_ascii_lowercase();
-    if has("X-MS-Exchange-Message-Is-Ndr") || has("X-MS-Exchange-Organization-SCL") && text.contains("delivery has failed")
-        || text.contains("microsoft exchange") || text.contains("outlook.com") && from.contains("postmaster")
+    if has("X-MS-Exchange-Message-Is-Ndr")
+        || has("X-MS-Exchange-Organization-SCL") && text.contains("delivery has failed")
+        || text.contains("microsoft exchange")
+        || text.contains("outlook.com") && from.contains("postmaster")
     {
         return Decoder::Exchange;
     }
-    if has("X-Failed-Recipients") || text.contains("this message was created automatically by mail delivery software") {
+    if has("X-Failed-Recipients")
+        || text.contains("this message was created automatically by mail delivery software")
+    {
         return Decoder::Exim;
     }
-    if text.contains("this is the mail system at host") || f.header("X-Postfix-Queue-ID").is_some() {
+    if text.contains("this is the mail system at host") || f.header("X-Postfix-Queue-ID").is_some()
+    {
         return Decoder::Postfix;
     }
     if text.contains("qmail-send program") || text.contains("this is the qmail") {
@@ -245,7 +307,10 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     if text.contains("transcript of session follows") {
         return Decoder::Sendmail;
     }
-    if from.contains("googlemail.com") || from.contains("@gmail.com") || text.contains("google tried to deliver") {
+    if from.contains("googlemail.com")
+        || from.contains("@gmail.com")
+        || text.contains("google tried to deliver")
+    {
         return Decoder::Gmail;
     }
     if from.contains("googlegroups.com") {
@@ -261,20 +326,35 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
 fn arf(f: &Flat) -> Vec<Draft> {
     let report = f.feedback.join("\n");
     let fields = dsn::fields(&report);
-    let get = |n: &str| fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+    let get = |n: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.clone())
+    };
     let feedback_type = get("Feedback-Type").map(|v| v.to_ascii_lowercase());
     let sending_ip = get("Source-IP").and_then(|v| parse_ip(v.trim()));
-    let timestamp = get("Arrival-Date").or(get("Received-Date")).and_then(|v| dsn::parse_date(&v)).or(f.date);
+    let timestamp = get("Arrival-Date")
+        .or(get("Received-Date"))
+        .and_then(|v| dsn::parse_date(&v))
+        .or(f.date);
     let mut rcpts: Vec<String> = fields
         .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("Original-Rcpt-To") || k.eq_ignore_ascii_case("Removal-Recipient"))
+        .filter(|(k, _)| {
+            k.eq_ignore_ascii_case("Original-Rcpt-To")
+                || k.eq_ignore_ascii_case("Removal-Recipient")
+        })
         .map(|(_, v)| address::clean(v))
         .filter(|a| address::is_address(a))
         .collect();
     if rcpts.is_empty() {
         let orig = dsn::fields(&f.original_headers);
         if let Some((_, to)) = orig.iter().find(|(k, _)| k.eq_ignore_ascii_case("To")) {
-            rcpts.extend(address::ADDR_RE.find_iter(to).map(|m| m.as_str().to_string()));
+            rcpts.extend(
+                address::ADDR_RE
+                    .find_iter(to)
+                    .map(|m| m.as_str().to_string()),
+            );
         }
     }
     if rcpts.is_empty() {
@@ -283,7 +363,12 @@ fn arf(f: &Flat) -> Vec<Draft> {
     let mut seen = Vec::new();
     rcpts.retain(|r| {
         let k = r.to_ascii_lowercase();
-        if seen.contains(&k) { false } else { seen.push(k); true }
+        if seen.contains(&k) {
+            false
+        } else {
+            seen.push(k);
+            true
+        }
     });
     let diagnostic = text::collapse(text::notification(&f.text));
     rcpts
@@ -302,14 +387,29 @@ fn arf(f: &Flat) -> Vec<Draft> {
 
 /// RFC 3834 auto-replies (out-of-office): the replying person is the record.
 fn auto_reply(f: &Flat) -> Option<Draft> {
-    let auto = f.header("Auto-Submitted").is_some_and(|v| v.to_ascii_lowercase().starts_with("auto-replied"));
+    let auto = f
+        .header("Auto-Submitted")
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("auto-replied"));
     let subject = f.subject.to_ascii_lowercase();
-    let vacation_subject = ["out of office", "out of the office", "auto:", "automatic reply", "autoreply", "auto-reply", "vacation", "abwesenheit", "absence"]
-        .iter()
-        .any(|s| subject.contains(s));
-    let header_hint = f.header("X-Autoreply").is_some() || f.header("X-Autorespond").is_some()
-        || f.header("Precedence").is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
-    let daemon = f.from.to_ascii_lowercase().contains("mailer-daemon") || f.from.to_ascii_lowercase().contains("postmaster");
+    let vacation_subject = [
+        "out of office",
+        "out of the office",
+        "auto:",
+        "automatic reply",
+        "autoreply",
+        "auto-reply",
+        "vacation",
+        "abwesenheit",
+        "absence",
+    ]
+    .iter()
+    .any(|s| subject.contains(s));
+    let header_hint = f.header("X-Autoreply").is_some()
+        || f.header("X-Autorespond").is_some()
+        || f.header("Precedence")
+            .is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
+    let daemon = f.from.to_ascii_lowercase().contains("mailer-daemon")
+        || f.from.to_ascii_lowercase().contains("postmaster");
     if !(auto || vacation_subject || header_hint) || f.from.is_empty() || daemon {
         return None;
     }
@@ -343,30 +443,51 @@ impl OriginalHeaders {
             let rest = &f.text[note.len()..];
             let start = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
             let body = &rest[start..];
-            block = body[..message::header_end(body.trim_start().as_bytes()).min(body.trim_start().len())].to_string();
+            block = body
+                [..message::header_end(body.trim_start().as_bytes()).min(body.trim_start().len())]
+                .to_string();
             block = body.trim_start()[..block.len()].to_string();
         }
         let fields = dsn::fields(&block);
-        let get = |n: &str| fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
-        let message_id = get("Message-ID").map(|v| v.trim().trim_matches(['<', '>']).to_string()).unwrap_or_default();
+        let get = |n: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.clone())
+        };
+        let message_id = get("Message-ID")
+            .map(|v| v.trim().trim_matches(['<', '>']).to_string())
+            .unwrap_or_default();
         let sender = get("Return-Path")
             .or_else(|| get("From"))
             .and_then(|v| address::ADDR_RE.find(&v).map(|m| m.as_str().to_string()))
             .or_else(|| f.to.first().cloned())
             .unwrap_or_default();
-        let mut first_public_ip = get("X-Originating-IP").and_then(|v| parse_ip(v.trim().trim_matches(['[', ']'])));
+        let mut first_public_ip =
+            get("X-Originating-IP").and_then(|v| parse_ip(v.trim().trim_matches(['[', ']'])));
         if first_public_ip.is_none() {
             // The lowest Received: header is the first hop: the client that
             // handed the message to the sender's own MTA. The last public IP
             // on the way up is the one the provider sent from.
-            for (_, v) in fields.iter().filter(|(k, _)| k.eq_ignore_ascii_case("Received")) {
-                if let Some(ip) = IP_RE.captures_iter(v).filter_map(|c| parse_ip(&c[1])).find(|ip| is_public(*ip)) {
+            for (_, v) in fields
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("Received"))
+            {
+                if let Some(ip) = IP_RE
+                    .captures_iter(v)
+                    .filter_map(|c| parse_ip(&c[1]))
+                    .find(|ip| is_public(*ip))
+                {
                     first_public_ip = Some(ip);
                     break;
                 }
             }
         }
-        OriginalHeaders { message_id, sender, first_public_ip }
+        OriginalHeaders {
+            message_id,
+            sender,
+            first_public_ip,
+        }
     }
 }
 
@@ -378,15 +499,40 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
 /// Not private, loopback, link-local or unspecified.
 fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v) => !(v.is_private() || v.is_loopback() || v.is_link_local() || v.is_unspecified() || v.is_broadcast() || v.octets()[0] == 0),
-        IpAddr::V6(v) => !(v.is_loopback() || v.is_unspecified() || (v.segments()[0] & 0xfe00) == 0xfc00 || (v.segments()[0] & 0xffc0) == 0xfe80),
+        IpAddr::V4(v) => {
+            !(v.is_private()
+                || v.is_loopback()
+                || v.is_link_local()
+                || v.is_unspecified()
+                || v.is_broadcast()
+                || v.octets()[0] == 0)
+        }
+        IpAddr::V6(v) => {
+            !(v.is_loopback()
+                || v.is_unspecified()
+                || (v.segments()[0] & 0xfe00) == 0xfc00
+                || (v.segments()[0] & 0xffc0) == 0xfe80)
+        }
     }
 }
 
 /// The client IP a refusing host quotes ("Client host [192.0.2.1] blocked").
 fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
     let l = diag.to_ascii_lowercase();
-    let keys = ["client host", "sending ip", "your ip", "ip address", "connecting ip", "from ip", "(ip:", "ip:", "ip ", "client ", "[", "from "];
+    let keys = [
+        "client host",
+        "sending ip",
+        "your ip",
+        "ip address",
+        "connecting ip",
+        "from ip",
+        "(ip:",
+        "ip:",
+        "ip ",
+        "client ",
+        "[",
+        "from ",
+    ];
     for k in keys {
         let mut from = 0;
         while let Some(i) = l[from..].find(k) {
@@ -415,7 +561,9 @@ fn host_ip_context(l: &str, at: usize) -> bool {
     let last_host = before.rfind("host ");
     last_host.is_some_and(|h| {
         let seg = &before[h..];
-        !seg.contains("client host") && !before[..h].ends_with("client ") && (seg.contains('.') && !seg.contains("blocked"))
+        !seg.contains("client host")
+            && !before[..h].ends_with("client ")
+            && (seg.contains('.') && !seg.contains("blocked"))
     })
 }
 
@@ -424,14 +572,22 @@ fn finish(d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Recor
     let diag_status = status::find_all_status(&d.diagnostic);
     let diag_code = diag_status.first().cloned();
     if let Some(ds) = &diag_code
-        && (status.is_empty() || (status::is_vague(&status) && !status::is_vague(ds) && ds.as_bytes()[0] == status.as_bytes()[0]))
+        && (status.is_empty()
+            || (status::is_vague(&status)
+                && !status::is_vague(ds)
+                && ds.as_bytes()[0] == status.as_bytes()[0]))
     {
         status = ds.clone();
     }
     let reply = d.reply.or_else(|| {
         let diag = &d.diagnostic;
-        let after_said = diag.to_ascii_lowercase().find("said:").map(|i| &diag[i + 5..]);
-        after_said.and_then(status::find_reply).or_else(|| status::find_reply(diag))
+        let after_said = diag
+            .to_ascii_lowercase()
+            .find("said:")
+            .map(|i| &diag[i + 5..]);
+        after_said
+            .and_then(status::find_reply)
+            .or_else(|| status::find_reply(diag))
     });
     let facts = Facts {
         preset: d.preset,
@@ -439,11 +595,17 @@ fn finish(d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Recor
         reply,
         command: d.command,
         diagnostic: &d.diagnostic,
-        diagnostic_type: if d.diagnostic_type.is_empty() && !d.diagnostic.is_empty() { "SMTP" } else { &d.diagnostic_type },
+        diagnostic_type: if d.diagnostic_type.is_empty() && !d.diagnostic.is_empty() {
+            "SMTP"
+        } else {
+            &d.diagnostic_type
+        },
         action: d.action,
     };
     let reason = classify(&facts);
-    let temporary = d.action == Some(Action::Delayed) || reply.is_some_and(|c| (400..500).contains(&c)) || status.starts_with('4');
+    let temporary = d.action == Some(Action::Delayed)
+        || reply.is_some_and(|c| (400..500).contains(&c))
+        || status.starts_with('4');
     if status.is_empty() && reason.is_failure() {
         status = reason.pseudo_status(temporary).unwrap_or_default();
     }
@@ -453,9 +615,20 @@ fn finish(d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Recor
         _ => d.action.or(Some(Action::Failed)),
     };
     let hard_bounce = reason.is_hard(reply, &status);
-    let blocklist = if reason.is_failure() { blocklist::find(&d.diagnostic) } else { None };
-    let sending_ip = d.sending_ip.or_else(|| quoted_client_ip(&d.diagnostic, &d.remote_mta)).or(orig.first_public_ip);
-    let reporting_mta = if d.reporting_mta.is_empty() { f.received_by.clone() } else { d.reporting_mta };
+    let blocklist = if reason.is_failure() {
+        blocklist::find(&d.diagnostic)
+    } else {
+        None
+    };
+    let sending_ip = d
+        .sending_ip
+        .or_else(|| quoted_client_ip(&d.diagnostic, &d.remote_mta))
+        .or(orig.first_public_ip);
+    let reporting_mta = if d.reporting_mta.is_empty() {
+        f.received_by.clone()
+    } else {
+        d.reporting_mta
+    };
     Record {
         recipient_domain: address::domain_of(&d.recipient),
         recipient: d.recipient,

@@ -59,7 +59,12 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             .to_string(),
         to: msg
             .to()
-            .map(|a| a.iter().filter_map(|x| x.address()).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.address())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default(),
         subject: msg.subject().unwrap_or("").to_string(),
         date: msg.date().map(|d| d.to_timestamp()),
@@ -75,7 +80,10 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             ct.ctype().to_ascii_lowercase(),
             ct.subtype().unwrap_or("").to_ascii_lowercase()
         );
-        f.report_type = ct.attribute("report-type").unwrap_or("").to_ascii_lowercase();
+        f.report_type = ct
+            .attribute("report-type")
+            .unwrap_or("")
+            .to_ascii_lowercase();
     }
     if let Some(r) = msg.received()
         && let Some(by) = r.by()
@@ -86,7 +94,12 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
     for part in msg.parts.iter() {
         let (ctype, sub) = part
             .content_type()
-            .map(|c| (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase()))
+            .map(|c| {
+                (
+                    c.ctype().to_ascii_lowercase(),
+                    c.subtype().unwrap_or("").to_ascii_lowercase(),
+                )
+            })
             .unwrap_or_else(|| ("text".into(), "plain".into()));
         let is_attachment_name = part.attachment_name().is_some();
         match &part.body {
@@ -102,7 +115,12 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
                 }
             }
             PartType::Html(h) => {
-                if f.text.is_empty() || !msg.parts.iter().any(|p| matches!(p.body, PartType::Text(_))) {
+                if f.text.is_empty()
+                    || !msg
+                        .parts
+                        .iter()
+                        .any(|p| matches!(p.body, PartType::Text(_)))
+                {
                     push_text(&mut f.text, &html_to_text(h));
                 }
             }
@@ -121,7 +139,10 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             PartType::Message(m) => {
                 let raw = m.raw_message();
                 let end = header_end(raw);
-                append_headers(&mut f.original_headers, &String::from_utf8_lossy(&raw[..end]));
+                append_headers(
+                    &mut f.original_headers,
+                    &String::from_utf8_lossy(&raw[..end]),
+                );
             }
             PartType::Multipart(_) => {}
         }
@@ -146,7 +167,9 @@ fn append_headers(dst: &mut String, t: &str) {
 
 /// Offset of the blank line that ends a header block (or the end).
 pub(crate) fn header_end(raw: &[u8]) -> usize {
-    memchr::memmem::find(raw, b"\n\n").map(|i| i + 1).unwrap_or(raw.len())
+    memchr::memmem::find(raw, b"\n\n")
+        .map(|i| i + 1)
+        .unwrap_or(raw.len())
 }
 
 /// Join folded header lines.
@@ -175,11 +198,18 @@ pub(crate) fn html_to_text(h: &str) -> String {
             if c == '>' {
                 in_tag = false;
                 let t = tag.to_ascii_lowercase();
-                let name = t.trim_start_matches('/').split_whitespace().next().unwrap_or("");
+                let name = t
+                    .trim_start_matches('/')
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("");
                 if matches!(name, "style" | "script" | "head") {
                     skip = !t.starts_with('/');
                 }
-                if matches!(name, "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table") {
+                if matches!(
+                    name,
+                    "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table"
+                ) {
                     out.push('\n');
                 }
                 tag.clear();

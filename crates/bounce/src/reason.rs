@@ -121,9 +121,7 @@ impl Reason {
     pub fn is_hard(self, reply_code: Option<u16>, status: &str) -> bool {
         match self {
             Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved => true,
-            Reason::NotAccept => {
-                reply_code.is_some_and(|c| c >= 500) || status.starts_with('5')
-            }
+            Reason::NotAccept => reply_code.is_some_and(|c| c >= 500) || status.starts_with('5'),
             _ => false,
         }
     }

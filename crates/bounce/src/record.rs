@@ -23,7 +23,11 @@ pub enum Action {
 impl Action {
     /// Parse an `Action:` value (case-insensitive, tolerant of trailing text).
     pub fn parse(s: &str) -> Option<Action> {
-        let w = s.trim().split(|c: char| !c.is_ascii_alphabetic()).next()?.to_ascii_lowercase();
+        let w = s
+            .trim()
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()?
+            .to_ascii_lowercase();
         Some(match w.as_str() {
             "failed" | "failure" | "expired" => Action::Failed,
             "delayed" => Action::Delayed,
@@ -113,7 +117,11 @@ impl Command {
             ("after helo", Command::Helo),
             ("after initial connection", Command::Conn),
         ];
-        table.iter().filter_map(|(k, c)| l.find(k).map(|i| (i, *c))).min_by_key(|x| x.0).map(|x| x.1)
+        table
+            .iter()
+            .filter_map(|(k, c)| l.find(k).map(|i| (i, *c)))
+            .min_by_key(|x| x.0)
+            .map(|x| x.1)
     }
 }
 

@@ -73,15 +73,20 @@ pub(crate) static VENDOR: LazyLock<Vendor> = LazyLock::new(|| {
         if name.starts_with('_') {
             continue;
         }
-        let reason: Reason = name.parse().expect("rules/vendor.json names a known reason");
-        let list: Vec<String> = serde_json::from_value(value).expect("rules/vendor.json lists phrases");
+        let reason: Reason = name
+            .parse()
+            .expect("rules/vendor.json names a known reason");
+        let list: Vec<String> =
+            serde_json::from_value(value).expect("rules/vendor.json lists phrases");
         for p in list {
             patterns.push(p.to_lowercase());
             reasons.push(reason);
         }
     }
     Vendor {
-        automaton: AhoCorasickBuilder::new().build(&patterns).expect("vendor automaton builds"),
+        automaton: AhoCorasickBuilder::new()
+            .build(&patterns)
+            .expect("vendor automaton builds"),
         reasons,
     }
 });
@@ -89,7 +94,9 @@ pub(crate) static VENDOR: LazyLock<Vendor> = LazyLock::new(|| {
 impl Vendor {
     /// The reason of the first vendor text found in `lower`.
     pub(crate) fn find(&self, lower: &str) -> Option<Reason> {
-        self.automaton.find(lower).map(|m| self.reasons[m.pattern().as_usize()])
+        self.automaton
+            .find(lower)
+            .map(|m| self.reasons[m.pattern().as_usize()])
     }
 }
 
@@ -104,16 +111,24 @@ impl Phrases {
             if name.starts_with('_') {
                 continue;
             }
-            let reason: Reason = name.parse().expect("rules/phrases.json names a known reason");
+            let reason: Reason = name
+                .parse()
+                .expect("rules/phrases.json names a known reason");
             let spec: RuleSpec =
                 serde_json::from_value(value).expect("rules/phrases.json entries are well-formed");
             for p in spec.any {
                 patterns.push(p.to_lowercase());
-                tags.push(Tag { reason, negative: false });
+                tags.push(Tag {
+                    reason,
+                    negative: false,
+                });
             }
             for p in spec.not {
                 patterns.push(p.to_lowercase());
-                tags.push(Tag { reason, negative: true });
+                tags.push(Tag {
+                    reason,
+                    negative: true,
+                });
             }
             for parts in spec.aligned {
                 aligned.push((reason, parts.iter().map(|p| p.to_lowercase()).collect()));
@@ -123,7 +138,11 @@ impl Phrases {
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .expect("phrase automaton builds");
-        Phrases { automaton, tags, aligned }
+        Phrases {
+            automaton,
+            tags,
+            aligned,
+        }
     }
 
     /// The reasons whose phrases occur in `lower` (already lower-cased).
@@ -182,7 +201,15 @@ mod tests {
     #[test]
     fn exclusions_veto_a_reason() {
         // "address rejected" means Rejected, but not when it is the recipient's.
-        assert!(PHRASES.scan("sender address rejected").has(Reason::Rejected));
-        assert!(!PHRASES.scan("recipient address rejected").has(Reason::Rejected));
+        assert!(
+            PHRASES
+                .scan("sender address rejected")
+                .has(Reason::Rejected)
+        );
+        assert!(
+            !PHRASES
+                .scan("recipient address rejected")
+                .has(Reason::Rejected)
+        );
     }
 }

@@ -12,7 +12,7 @@ static STATUS_RE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Finds a three-digit SMTP reply code at the start of text or after "said:".
 static REPLY_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|[\s:;(\[])([245][0-5]\d)(?:[\s\-]|$)").unwrap());
+    LazyLock::new(|| Regex::new(r#"(?:^|[\s:;(\['"<])([245][0-5]\d)(?:[\s\-]|$)"#).unwrap());
 
 /// The first enhanced status code found in `text`, if any.
 pub fn find_status(text: &str) -> Option<String> {
@@ -29,9 +29,7 @@ pub fn find_all_status(text: &str) -> Vec<String> {
 
 /// The first SMTP reply code found in `text`, if any.
 pub fn find_reply(text: &str) -> Option<u16> {
-    REPLY_RE
-        .captures(text)
-        .and_then(|c| c[1].parse().ok())
+    REPLY_RE.captures(text).and_then(|c| c[1].parse().ok())
 }
 
 /// Is the code one of Sisimai's made-up `x.0.9xx` codes, or a bare `x.0.0`?
@@ -49,8 +47,8 @@ pub fn reason_of(status: &str) -> Option<Reason> {
         "2.1.5" => Delivered,
         "4.1.6" | "5.1.6" | "5.7.17" | "5.7.18" => HasMoved,
         "4.1.7" | "4.1.8" | "5.1.7" | "5.1.8" => Rejected,
-        "4.1.9" | "5.1.9" | "4.3.3" | "4.3.5" | "4.4.3" | "4.5.3" | "4.5.5" | "5.3.0"
-        | "5.3.3" | "5.3.5" | "5.4.3" | "5.5.4" | "5.5.5" => SystemError,
+        "4.1.9" | "5.1.9" | "4.3.3" | "4.3.5" | "4.4.3" | "4.5.3" | "4.5.5" | "5.3.0" | "5.3.3"
+        | "5.3.5" | "5.4.3" | "5.5.4" | "5.5.5" => SystemError,
         "4.2.1" | "4.7.1" | "4.7.2" => Blocked,
         "4.2.2" | "5.2.2" => MailboxFull,
         "4.2.3" | "5.2.3" => ExceedLimit,
@@ -59,14 +57,14 @@ pub fn reason_of(status: &str) -> Option<Reason> {
         "4.3.2" | "5.1.10" | "5.3.2" | "5.7.27" => NotAccept,
         "4.4.1" | "4.4.7" => Expired,
         "4.4.2" | "4.4.4" | "4.4.6" | "4.4.8" | "5.4.0" => NetworkError,
-        "4.6.0" | "4.6.2" | "4.6.5" | "5.6.0" | "5.6.1" | "5.6.2" | "5.6.3" | "5.6.5"
-        | "5.6.6" | "5.6.7" | "5.6.8" | "5.6.9" => ContentError,
+        "4.6.0" | "4.6.2" | "4.6.5" | "5.6.0" | "5.6.1" | "5.6.2" | "5.6.3" | "5.6.5" | "5.6.6"
+        | "5.6.7" | "5.6.8" | "5.6.9" => ContentError,
         "4.7.5" | "4.7.6" | "4.7.7" | "4.7.12" | "4.7.15" | "5.7.0" | "5.7.1" | "5.7.2"
         | "5.7.3" | "5.7.4" | "5.7.5" | "5.7.6" | "5.7.7" | "5.7.8" | "5.7.9" | "5.7.10"
         | "5.7.11" | "5.7.14" | "5.7.15" | "5.7.19" => SecurityError,
         "4.7.16" | "5.3.4" | "5.7.16" => MesgTooBig,
-        "4.7.24" | "4.7.26" | "5.7.20" | "5.7.21" | "5.7.22" | "5.7.23" | "5.7.24"
-        | "5.7.26" | "5.7.29" => AuthFailure,
+        "4.7.24" | "4.7.26" | "5.7.20" | "5.7.21" | "5.7.22" | "5.7.23" | "5.7.24" | "5.7.26"
+        | "5.7.29" => AuthFailure,
         "4.7.25" | "5.7.25" => RequirePtr,
         "5.1.0" | "5.1.1" | "5.1.3" => UserUnknown,
         "5.1.2" | "5.4.4" => HostUnknown,
@@ -94,7 +92,10 @@ mod tests {
         assert_eq!(find_status("version 1.2.3.4"), None);
         assert_eq!(find_reply("remote host said: 452 too many"), Some(452));
         assert_eq!(find_reply("no code here 12345"), None);
-        assert_eq!(find_status("4.7.26 Unauthenticated").as_deref(), Some("4.7.26"));
+        assert_eq!(
+            find_status("4.7.26 Unauthenticated").as_deref(),
+            Some("4.7.26")
+        );
     }
 
     #[test]

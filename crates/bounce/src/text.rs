@@ -22,16 +22,28 @@ pub(crate) struct TextHit {
 }
 
 static ALONE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r#"^\s*(?:[-*]\s+)?["<]?({})["'>]?\s*[:,.]?\s*(?:\(.*\))?$"#, ADDR_RE.as_str())).unwrap()
+    Regex::new(&format!(
+        r#"^\s*(?:[-*]\s+)?["<]?({})["'>]?\s*[:,.]?\s*(?:\(.*\))?$"#,
+        ADDR_RE.as_str()
+    ))
+    .unwrap()
 });
 static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r#"^\s*(?:\d+\.\s*)?<({})>\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*({})\s+on\s+\d.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
 });
 static TRANSCRIPT_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)^\s*>>>\s*RCPT\s+TO:\s*<?({})>?", ADDR_RE.as_str())).unwrap()
+    Regex::new(&format!(
+        r"(?i)^\s*>>>\s*RCPT\s+TO:\s*<?({})>?",
+        ADDR_RE.as_str()
+    ))
+    .unwrap()
 });
 static SENTENCE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r#"(?i)(?:\bto:?|\bfor|recipient:?|address:?)\s+["<]?({})"#, ADDR_RE.as_str())).unwrap()
+    Regex::new(&format!(
+        r#"(?i)(?:\bto:?|\bfor|recipient:?|address:?)\s+["<]?({})"#,
+        ADDR_RE.as_str()
+    ))
+    .unwrap()
 });
 static HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\bhost|\bserver|talking to|\bby)\s+\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\]?").unwrap()
@@ -53,10 +65,18 @@ fn is_boundary(line: &str) -> bool {
     let t = line.trim();
     let l = t.to_ascii_lowercase();
     let starts = |p: &str| l.starts_with(p);
-    if starts("return-path:") || starts("received: from") || starts("received: by") || starts("dkim-signature:") || starts("content-type: message/rfc822") || starts("x-original-to:") || starts("delivered-to:") {
+    if starts("return-path:")
+        || starts("received: from")
+        || starts("received: by")
+        || starts("dkim-signature:")
+        || starts("content-type: message/rfc822")
+        || starts("x-original-to:")
+        || starts("delivered-to:")
+    {
         return true;
     }
-    let decorated = t.starts_with("--") || t.starts_with("==") || t.starts_with("__") || t.starts_with("**");
+    let decorated =
+        t.starts_with("--") || t.starts_with("==") || t.starts_with("__") || t.starts_with("**");
     decorated
         && (l.contains("original message")
             || l.contains("copy of the message")
@@ -105,7 +125,10 @@ pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
     let mut hits: Vec<TextHit> = Vec::new();
     if cands.is_empty() {
         // 2. A sentence naming the recipient: "Your message to <x> ...".
-        if let Some(c) = SENTENCE_RE.captures_iter(note).find(|c| !excluded(&clean(&c[1]))) {
+        if let Some(c) = SENTENCE_RE
+            .captures_iter(note)
+            .find(|c| !excluded(&clean(&c[1])))
+        {
             let body = collapse(note);
             hits.push(hit(clean(&c[1]), &body, note));
         }
@@ -115,7 +138,11 @@ pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
     // 3. The text that belongs to each candidate: up to the next one.
     let mut blocks: Vec<(String, String)> = Vec::new();
     for (k, (i, addr, rest)) in cands.iter().enumerate() {
-        let end = cands.get(k + 1).map(|c| c.0).unwrap_or(lines.len()).min(i + 40);
+        let end = cands
+            .get(k + 1)
+            .map(|c| c.0)
+            .unwrap_or(lines.len())
+            .min(i + 40);
         let mut block = String::new();
         block.push_str(rest);
         for l in &lines[i + 1..end] {
@@ -130,12 +157,19 @@ pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
                 j += 1;
             }
             let from = cands.get(j - 1).map(|c| c.0 + 1).unwrap_or(lines.len());
-            let to = cands.get(j).map(|c| c.0).unwrap_or(lines.len()).min(from + 40);
+            let to = cands
+                .get(j)
+                .map(|c| c.0)
+                .unwrap_or(lines.len())
+                .min(from + 40);
             lines[from.min(to)..to].join("\n")
         } else {
             block
         };
-        match blocks.iter_mut().find(|(a, _)| a.eq_ignore_ascii_case(addr)) {
+        match blocks
+            .iter_mut()
+            .find(|(a, _)| a.eq_ignore_ascii_case(addr))
+        {
             // The same address again (a wrapped line, a transcript and a
             // summary): one recipient, all of its text.
             Some((_, b)) => {
@@ -158,7 +192,12 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
         .captures(raw)
         .map(|c| c[1].trim_end_matches('.').to_ascii_lowercase())
         .unwrap_or_default();
-    TextHit { recipient, diagnostic, command, remote_mta }
+    TextHit {
+        recipient,
+        diagnostic,
+        command,
+        remote_mta,
+    }
 }
 
 /// The last `>>> COMMAND` before the first `<<< 4xx/5xx` of a transcript.
@@ -204,7 +243,9 @@ pub(crate) fn collapse(s: &str) -> String {
 }
 
 fn trim_diagnostic(s: &str) -> String {
-    s.trim_start_matches([':', '.', ' ', ',', '-']).trim().to_string()
+    s.trim_start_matches([':', '.', ' ', ',', '-'])
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]

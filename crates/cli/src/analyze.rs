@@ -34,14 +34,21 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut all_records: Vec<Value> = Vec::new();
 
     let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
-    let flush = |batch: &mut Vec<Item>, out: &mut dyn Write, summary: &mut Summary, all: &mut Vec<Value>, failures: &mut Vec<(String, String)>| -> anyhow::Result<()> {
+    let flush = |batch: &mut Vec<Item>,
+                 out: &mut dyn Write,
+                 summary: &mut Summary,
+                 all: &mut Vec<Value>,
+                 failures: &mut Vec<(String, String)>|
+     -> anyhow::Result<()> {
         let outcomes: Vec<Outcome> = pool.install(|| {
             batch
                 .par_drain(..)
                 .map(|item| Outcome {
                     file: item.file,
                     position: item.position,
-                    result: item.bytes.and_then(|b| outcry_bounce::analyze(&b).map_err(|e| e.to_string())),
+                    result: item
+                        .bytes
+                        .and_then(|b| outcry_bounce::analyze(&b).map_err(|e| e.to_string())),
                 })
                 .collect()
         });
@@ -66,7 +73,11 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
                 Err(e) => {
-                    let place = if o.position > 0 { format!("{} (message {})", o.file, o.position) } else { o.file.clone() };
+                    let place = if o.position > 0 {
+                        format!("{} (message {})", o.file, o.position)
+                    } else {
+                        o.file.clone()
+                    };
                     failures.push((place, e));
                 }
             }
@@ -75,7 +86,11 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     };
 
     if args.format == Format::Table {
-        writeln!(out, "{:<32} {:<15} {:<8} {:<5} {:<16} {:<15} {}", "RECIPIENT", "REASON", "STATUS", "REPLY", "SENDING IP", "BLOCKLIST", "FILE")?;
+        writeln!(
+            out,
+            "{:<32} {:<15} {:<8} {:<5} {:<16} {:<15} FILE",
+            "RECIPIENT", "REASON", "STATUS", "REPLY", "SENDING IP", "BLOCKLIST"
+        )?;
     }
     for path in &files {
         let mbox = match input::is_mbox(path) {
@@ -92,7 +107,13 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                     for item in m {
                         batch.push(item);
                         if batch.len() >= BATCH {
-                            flush(&mut batch, &mut out, &mut summary, &mut all_records, &mut failures)?;
+                            flush(
+                                &mut batch,
+                                &mut out,
+                                &mut summary,
+                                &mut all_records,
+                                &mut failures,
+                            )?;
                         }
                     }
                 }
@@ -102,11 +123,23 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             batch.push(input::read_one(path));
         }
         if batch.len() >= BATCH {
-            flush(&mut batch, &mut out, &mut summary, &mut all_records, &mut failures)?;
+            flush(
+                &mut batch,
+                &mut out,
+                &mut summary,
+                &mut all_records,
+                &mut failures,
+            )?;
         }
         bar.inc(1);
     }
-    flush(&mut batch, &mut out, &mut summary, &mut all_records, &mut failures)?;
+    flush(
+        &mut batch,
+        &mut out,
+        &mut summary,
+        &mut all_records,
+        &mut failures,
+    )?;
     bar.finish_and_clear();
 
     match args.format {
@@ -127,7 +160,10 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("outcry: {f}: {e}");
     }
     if !failures.is_empty() {
-        eprintln!("outcry: {} input(s) could not be read or parsed; the rest were analysed", failures.len());
+        eprintln!(
+            "outcry: {} input(s) could not be read or parsed; the rest were analysed",
+            failures.len()
+        );
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
@@ -144,7 +180,9 @@ fn progress(len: u64, quiet: bool) -> ProgressBar {
         "{bar:40} {pos}/{len} files {elapsed}"
     };
     let bar = ProgressBar::new(len);
-    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     bar
 }
 
@@ -176,7 +214,11 @@ pub fn to_json(file: &str, index: usize, r: &Record) -> Value {
 
 fn table_row(out: &mut dyn Write, file: &str, r: &Record) -> std::io::Result<()> {
     let trunc = |s: &str, n: usize| -> String {
-        if s.chars().count() > n { format!("{}…", s.chars().take(n - 1).collect::<String>()) } else { s.to_string() }
+        if s.chars().count() > n {
+            format!("{}…", s.chars().take(n - 1).collect::<String>())
+        } else {
+            s.to_string()
+        }
     };
     writeln!(
         out,
@@ -208,12 +250,21 @@ impl Summary {
     fn add(&mut self, r: &Record) {
         self.records += 1;
         if !r.reason.is_failure() {
-            *self.by_reason.entry(r.reason.as_str().to_string()).or_default() += 1;
+            *self
+                .by_reason
+                .entry(r.reason.as_str().to_string())
+                .or_default() += 1;
             return;
         }
         self.failures += 1;
-        *self.by_reason.entry(r.reason.as_str().to_string()).or_default() += 1;
-        *self.by_domain.entry(r.recipient_domain.clone()).or_default() += 1;
+        *self
+            .by_reason
+            .entry(r.reason.as_str().to_string())
+            .or_default() += 1;
+        *self
+            .by_domain
+            .entry(r.recipient_domain.clone())
+            .or_default() += 1;
         if let Some(ip) = r.sending_ip {
             *self.by_ip.entry(ip.to_string()).or_default() += 1;
         }

@@ -32,7 +32,12 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(String, String)>) {
                 .filter_map(|e| match e {
                     Ok(e) => Some(e),
                     Err(err) => {
-                        errors.push((err.path().map(|x| x.display().to_string()).unwrap_or_else(|| p.display().to_string()), err.to_string()));
+                        errors.push((
+                            err.path()
+                                .map(|x| x.display().to_string())
+                                .unwrap_or_else(|| p.display().to_string()),
+                            err.to_string(),
+                        ));
                         None
                     }
                 })
@@ -44,7 +49,10 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(String, String)>) {
         } else if p.exists() {
             files.push(p.clone());
         } else {
-            errors.push((p.display().to_string(), "no such file or folder; check the path".to_string()));
+            errors.push((
+                p.display().to_string(),
+                "no such file or folder; check the path".to_string(),
+            ));
         }
     }
     (files, errors)
@@ -64,13 +72,22 @@ pub fn read_one(path: &Path) -> Item {
     let bytes = (|| {
         let f = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
         let mut buf = Vec::new();
-        f.take(MAX_MESSAGE as u64 + 1).read_to_end(&mut buf).map_err(|e| format!("cannot read: {e}"))?;
+        f.take(MAX_MESSAGE as u64 + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
         if buf.len() > MAX_MESSAGE {
-            return Err(format!("larger than {} MiB; not a bounce (split it or check the file)", MAX_MESSAGE >> 20));
+            return Err(format!(
+                "larger than {} MiB; not a bounce (split it or check the file)",
+                MAX_MESSAGE >> 20
+            ));
         }
         Ok(buf)
     })();
-    Item { file, position: 0, bytes }
+    Item {
+        file,
+        position: 0,
+        bytes,
+    }
 }
 
 /// Iterate over the messages of an mbox file, one at a time.
@@ -123,7 +140,11 @@ impl Iterator for Mbox {
                         continue;
                     }
                     // mboxrd: ">From " lines were quoted.
-                    let l: &[u8] = if line.starts_with(b">From ") { &line[1..] } else { &line };
+                    let l: &[u8] = if line.starts_with(b">From ") {
+                        &line[1..]
+                    } else {
+                        &line
+                    };
                     if msg.len() + l.len() > MAX_MESSAGE {
                         too_big = true;
                     } else {
@@ -133,7 +154,11 @@ impl Iterator for Mbox {
                 Err(e) => {
                     self.done = true;
                     self.position += 1;
-                    return Some(Item { file: self.file.clone(), position: self.position, bytes: Err(format!("read error: {e}")) });
+                    return Some(Item {
+                        file: self.file.clone(),
+                        position: self.position,
+                        bytes: Err(format!("read error: {e}")),
+                    });
                 }
             }
         }
@@ -142,11 +167,19 @@ impl Iterator for Mbox {
         }
         self.position += 1;
         let bytes = if too_big {
-            Err(format!("message {} is larger than {} MiB; skipped", self.position, MAX_MESSAGE >> 20))
+            Err(format!(
+                "message {} is larger than {} MiB; skipped",
+                self.position,
+                MAX_MESSAGE >> 20
+            ))
         } else {
             Ok(msg)
         };
-        Some(Item { file: self.file.clone(), position: self.position, bytes })
+        Some(Item {
+            file: self.file.clone(),
+            position: self.position,
+            bytes,
+        })
     }
 }
 

@@ -1,0 +1,190 @@
+//! Accuracy against the Sisimai corpus in `../shared/corpus/sisimai` (the
+//! reference analyser's own test e-mails and expectations).
+//!
+//! Pairs records with expected rows the way `shared/tools/score_against_expected.py`
+//! does (by recipient, then by position) and fails when an accuracy figure
+//! drops below the floor reached so far. Raise the floors as the engine
+//! improves; never lower them to make a change pass.
+//!
+//! The corpus location can be overridden with `OUTCRY_SISIMAI_CORPUS`. A
+//! missing corpus is a failure, not a skip.
+
+use outcry_bounce::{Record, analyze};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Floors, in percent of expected rows (LF originals).
+const FLOOR_REASON: f64 = 72.0;
+const FLOOR_STATUS: f64 = 80.0;
+const FLOOR_RECIPIENT: f64 = 90.0;
+
+fn corpus() -> PathBuf {
+    if let Ok(p) = std::env::var("OUTCRY_SISIMAI_CORPUS") {
+        return PathBuf::from(p);
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/sisimai");
+    assert!(
+        p.join("dev-expected.jsonl").exists(),
+        "the Sisimai corpus is not at {} (set OUTCRY_SISIMAI_CORPUS to its folder)",
+        p.display()
+    );
+    p
+}
+
+#[derive(Default)]
+struct Score {
+    rows: usize,
+    reason: usize,
+    status: usize,
+    recipient: usize,
+    both: usize,
+}
+
+impl Score {
+    fn pct(&self, n: usize) -> f64 {
+        if self.rows == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / self.rows as f64
+        }
+    }
+}
+
+fn score(variant: &str) -> (Score, Vec<String>) {
+    let dir = corpus();
+    let text = std::fs::read_to_string(dir.join("dev-expected.jsonl")).unwrap();
+    let mut by_file: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if v["variant"].as_str().unwrap_or("lf") == variant {
+            by_file
+                .entry(v["file"].as_str().unwrap().to_string())
+                .or_default()
+                .push(v);
+        }
+    }
+    let mut s = Score::default();
+    let mut misses = Vec::new();
+    for (file, expected) in &by_file {
+        let raw = std::fs::read(dir.join(file)).unwrap();
+        let got: Vec<Record> = analyze(&raw).unwrap_or_default();
+        let mut used = vec![false; got.len()];
+        for (i, e) in expected.iter().enumerate() {
+            let rcpt = e["recipient"].as_str().unwrap_or("").to_lowercase();
+            let mut pick = got.iter().position(|r| r.recipient.to_lowercase() == rcpt);
+            if pick.is_some_and(|j| used[j]) {
+                pick = None;
+            }
+            if pick.is_none() {
+                let j = e["index"].as_u64().map(|x| x as usize - 1).unwrap_or(i);
+                pick = (j < got.len() && !used[j])
+                    .then_some(j)
+                    .or_else(|| used.iter().position(|u| !u));
+            }
+            s.rows += 1;
+            let Some(j) = pick else {
+                misses.push(format!("{file}: no record for {rcpt}"));
+                continue;
+            };
+            used[j] = true;
+            let r = &got[j];
+            let ok_reason = r.reason.as_str() == e["reason"].as_str().unwrap();
+            let ok_status = r.status == e["deliverystatus"].as_str().unwrap();
+            s.reason += ok_reason as usize;
+            s.status += ok_status as usize;
+            s.both += (ok_reason && ok_status) as usize;
+            s.recipient += (r.recipient.to_lowercase() == rcpt) as usize;
+            if !ok_reason {
+                misses.push(format!(
+                    "{file}: reason {} expected {}",
+                    r.reason, e["reason"]
+                ));
+            }
+        }
+    }
+    (s, misses)
+}
+
+#[test]
+fn lf_originals_meet_the_floors() {
+    let (s, misses) = score("lf");
+    eprintln!(
+        "LF rows {}: reason {:.2}%  status {:.2}%  both {:.2}%  recipient {:.2}%",
+        s.rows,
+        s.pct(s.reason),
+        s.pct(s.status),
+        s.pct(s.both),
+        s.pct(s.recipient)
+    );
+    for m in misses.iter().take(40) {
+        eprintln!("  {m}");
+    }
+    assert!(
+        s.rows >= 400,
+        "expected about 407 LF rows, found {}",
+        s.rows
+    );
+    assert!(
+        s.pct(s.reason) >= FLOOR_REASON,
+        "reason accuracy {:.2}% < {FLOOR_REASON}%",
+        s.pct(s.reason)
+    );
+    assert!(
+        s.pct(s.status) >= FLOOR_STATUS,
+        "status accuracy {:.2}% < {FLOOR_STATUS}%",
+        s.pct(s.status)
+    );
+    assert!(
+        s.pct(s.recipient) >= FLOOR_RECIPIENT,
+        "recipient accuracy {:.2}% < {FLOOR_RECIPIENT}%",
+        s.pct(s.recipient)
+    );
+}
+
+/// CRLF and bare-CR copies must decode exactly as well as their LF twins.
+#[test]
+fn crlf_and_cr_copies_match_their_originals() {
+    let dir = corpus();
+    let files = std::fs::read_to_string(dir.join("dev-files.jsonl")).unwrap();
+    let mut compared = 0;
+    for line in files.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let (Some(file), Some(twin)) = (v["file"].as_str(), v["twin_of"].as_str()) else {
+            continue;
+        };
+        let copy = analyze(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+        let original = analyze(&std::fs::read(dir.join(twin)).unwrap()).unwrap();
+        let key = |r: &Record| {
+            (
+                r.recipient.clone(),
+                r.reason,
+                r.status.clone(),
+                r.reply_code,
+            )
+        };
+        assert_eq!(
+            copy.iter().map(key).collect::<Vec<_>>(),
+            original.iter().map(key).collect::<Vec<_>>(),
+            "{file} decodes differently from {twin}"
+        );
+        compared += 1;
+    }
+    assert!(
+        compared >= 50,
+        "expected about 58 CRLF/CR copies, compared {compared}"
+    );
+}
+
+#[test]
+fn a_message_that_is_not_a_bounce_gives_no_record() {
+    let dir = corpus().join("maildir/not");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let got = analyze(&std::fs::read(&p).unwrap()).unwrap();
+        assert!(got.is_empty(), "{} gave {} records", p.display(), got.len());
+        n += 1;
+    }
+    assert!(n >= 1);
+}
