@@ -23,13 +23,29 @@ pub(crate) struct TextHit {
 
 static ALONE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"^\s*(?:[-*]\s+)?["<]?({})["'>]?\s*[:,.]?\s*(?:\(.*\))?$"#,
+        r#"^\s*(?:[-*]\s+|>>>\s*)?["<]?({a})["'>]?\s*[:,.]?\s*(?:\(.*\)|<{a}>)?\s*$"#,
+        a = ADDR_RE.as_str()
+    ))
+    .unwrap()
+});
+/// `Unknown user: addr`, `Recipient: <addr>`: a label, then the address.
+static LABELLED_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"^\s*([A-Za-z][A-Za-z .'\-]{{2,40}}):\s*<?({})>?\s*$"#,
+        ADDR_RE.as_str()
+    ))
+    .unwrap()
+});
+/// `addr Invalid Address, ERROR_CODE :550`: the address, then its error.
+static ADDR_THEN_ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"(?i)^\s*(?:[245]\d\d\s+)?<?({})>?(?:\.\.\.|:)?\s+(.*(?:\b[245]\d\d\b|[245]\.\d{{1,3}}\.\d{{1,3}}|invalid|unknown|error|fail|reject|denied|not found|full|quota|unavailable|disabled).*)$"#,
         ADDR_RE.as_str()
     ))
     .unwrap()
 });
 static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r#"^\s*(?:\d+\.\s*)?<({})>\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*({})\s+on\s+\d.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
+    Regex::new(&format!(r#"^\s*(?:\d+\.\s*)?<({})>\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*({})\s+on\s+\S.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
 });
 static TRANSCRIPT_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
@@ -77,6 +93,9 @@ fn is_boundary(line: &str) -> bool {
     }
     let decorated =
         t.starts_with("--") || t.starts_with("==") || t.starts_with("__") || t.starts_with("**");
+    if l == "original message follows." || l == "original message follows:" || l.starts_with("original mail as follows") {
+        return true;
+    }
     decorated
         && (l.contains("original message")
             || l.contains("copy of the message")
@@ -117,10 +136,20 @@ pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
                 (c.get(5).map(|m| m.as_str()).unwrap_or(""), "")
             };
             cands.push((i, clean(a), rest.to_string()));
+        } else if let Some(c) = ADDR_THEN_ERROR_RE.captures(line) {
+            cands.push((i, clean(&c[1]), line.trim().to_string()));
+        } else if let Some(c) = LABELLED_RE.captures(line) {
+            let label = c[1].trim().to_ascii_lowercase();
+            let header = ["from", "to", "cc", "bcc", "reply-to", "sender", "return-path", "delivered-to", "x-original-to", "envelope-to", "original sender", "mail from", "sent by", "sender address"];
+            if !header.contains(&label.as_str()) {
+                cands.push((i, clean(&c[2]), line.trim().to_string()));
+            }
         }
     }
     let kept: Vec<_> = cands.iter().filter(|c| !excluded(&c.1)).cloned().collect();
-    let cands = if kept.is_empty() { Vec::new() } else { kept };
+    // When every candidate is excluded, the bounce went to the failed
+    // address itself (a list, a forward): keep them.
+    let cands = if kept.is_empty() { cands } else { kept };
 
     let mut hits: Vec<TextHit> = Vec::new();
     if cands.is_empty() {
@@ -179,8 +208,15 @@ pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
             None => blocks.push((addr.clone(), block)),
         }
     }
+    let single = blocks.len() == 1;
     for (addr, block) in blocks {
-        hits.push(hit(addr, &collapse(&block), &block));
+        let weak = crate::status::find_reply(&block).is_none() && crate::status::find_status(&block).is_none();
+        if single && weak {
+            let whole = note.to_string();
+            hits.push(hit(addr, &collapse(&whole), &whole));
+        } else {
+            hits.push(hit(addr, &collapse(&block), &block));
+        }
     }
     hits
 }
