@@ -27,6 +27,8 @@ pub(crate) struct Facts<'a> {
     pub diagnostic_type: &'a str,
     /// The DSN action.
     pub action: Option<Action>,
+    /// The reason a rule of the receiving service gives (see `rhost`).
+    pub rhost: Option<Reason>,
 }
 
 /// Reasons that a later, more specific check may overturn.
@@ -68,6 +70,9 @@ pub(crate) fn classify(f: &Facts<'_>) -> Reason {
     }
     if f.status.starts_with("2.") {
         return Reason::Delivered;
+    }
+    if let Some(r) = f.rhost {
+        return r;
     }
     let lower = f.diagnostic.to_lowercase();
     if let Some(r) = VENDOR.find(&lower) {

@@ -30,6 +30,7 @@ mod dsn;
 mod message;
 mod reason;
 mod record;
+mod rhost;
 mod rules;
 mod status;
 mod text;
@@ -191,6 +192,10 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     if hits.is_empty() {
         return None;
     }
+    let decoder = decoder_for(f, Decoder::Text);
+    // A Google Groups refusal means the group refused the sender (it does not
+    // exist or the sender may not post): the sender's side, Sisimai's "rejected".
+    let preset = (decoder == Decoder::GoogleGroups).then_some(Reason::Rejected);
     let drafts = hits
         .into_iter()
         .map(|h| Draft {
@@ -199,10 +204,11 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             diagnostic: h.diagnostic,
             command: h.command,
             remote_mta: h.remote_mta,
+            preset,
             ..Draft::default()
         })
         .collect();
-    Some((drafts, decoder_for(f, Decoder::Text)))
+    Some((drafts, decoder))
 }
 
 /// Addresses that are never the failed recipient: the bounce's own From and To.
@@ -589,7 +595,20 @@ fn finish(d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Recor
             .and_then(status::find_reply)
             .or_else(|| status::find_reply(diag))
     });
+    let class = status
+        .chars()
+        .next()
+        .filter(|c| *c == '4' || *c == '5')
+        .or_else(|| reply.and_then(|r| char::from_digit(u32::from(r / 100), 10)));
+    let rhost = rhost::find(
+        &address::domain_of(&d.recipient),
+        &d.remote_mta,
+        &d.reporting_mta,
+        &d.diagnostic.to_lowercase(),
+        class,
+    );
     let facts = Facts {
+        rhost,
         preset: d.preset,
         status: &status,
         reply,

@@ -97,7 +97,8 @@ impl Command {
     /// "(in reply to end of DATA command)".
     pub fn find_in(text: &str) -> Option<Command> {
         let l = text.to_ascii_lowercase();
-        let table: [(&str, Command); 18] = [
+        let table: [(&str, Command); 19] = [
+            ("refused to talk to me", Command::Helo),
             ("in reply to rcpt to", Command::Rcpt),
             ("after rcpt to", Command::Rcpt),
             ("rcpt to", Command::Rcpt),

@@ -82,8 +82,7 @@ fn is_boundary(line: &str) -> bool {
     let l = t.to_ascii_lowercase();
     let starts = |p: &str| l.starts_with(p);
     if starts("return-path:")
-        || starts("received: from")
-        || starts("received: by")
+        || starts("received:")
         || starts("dkim-signature:")
         || starts("content-type: message/rfc822")
         || starts("x-original-to:")
@@ -93,7 +92,10 @@ fn is_boundary(line: &str) -> bool {
     }
     let decorated =
         t.starts_with("--") || t.starts_with("==") || t.starts_with("__") || t.starts_with("**");
-    if l == "original message follows." || l == "original message follows:" || l.starts_with("original mail as follows") {
+    if l == "original message follows."
+        || l == "original message follows:"
+        || l.starts_with("original mail as follows")
+    {
         return true;
     }
     decorated
@@ -140,7 +142,25 @@ pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
             cands.push((i, clean(&c[1]), line.trim().to_string()));
         } else if let Some(c) = LABELLED_RE.captures(line) {
             let label = c[1].trim().to_ascii_lowercase();
-            let header = ["from", "to", "cc", "bcc", "reply-to", "sender", "return-path", "delivered-to", "x-original-to", "envelope-to", "original sender", "mail from", "sent by", "sender address"];
+            let header = [
+                "from",
+                "to",
+                "cc",
+                "bcc",
+                "reply-to",
+                "sender",
+                "return-path",
+                "delivered-to",
+                "x-original-to",
+                "envelope-to",
+                "original sender",
+                "message-id",
+                "in-reply-to",
+                "references",
+                "mail from",
+                "sent by",
+                "sender address",
+            ];
             if !header.contains(&label.as_str()) {
                 cands.push((i, clean(&c[2]), line.trim().to_string()));
             }
@@ -202,15 +222,19 @@ pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
             // The same address again (a wrapped line, a transcript and a
             // summary): one recipient, all of its text.
             Some((_, b)) => {
+                // Keep the whole line: it may repeat the address in the text
+                // ("550 <a>: Recipient address rejected").
                 b.push('\n');
-                b.push_str(&block);
+                b.push_str(lines[*i].trim());
+                b.push_str(block.strip_prefix(rest.as_str()).unwrap_or(&block));
             }
             None => blocks.push((addr.clone(), block)),
         }
     }
     let single = blocks.len() == 1;
     for (addr, block) in blocks {
-        let weak = crate::status::find_reply(&block).is_none() && crate::status::find_status(&block).is_none();
+        let weak = crate::status::find_reply(&block).is_none()
+            && crate::status::find_status(&block).is_none();
         if single && weak {
             let whole = note.to_string();
             hits.push(hit(addr, &collapse(&whole), &whole));

@@ -1,0 +1,181 @@
+//! Rules for particular receiving services (Google, Microsoft, Yahoo, Apple,
+//! Orange/La Poste, ...), whose rejection texts mean something specific.
+//! The tables are data in `rules/rhost.json`.
+
+use crate::Reason;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+const RHOST_JSON: &str = include_str!("../rules/rhost.json");
+
+#[derive(Deserialize)]
+struct Class {
+    hosts: Vec<String>,
+    #[serde(default)]
+    phrases: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    codes: BTreeMap<String, String>,
+    #[serde(default)]
+    needs: BTreeMap<String, String>,
+}
+
+struct Compiled {
+    hosts: Vec<String>,
+    phrases: Vec<(Reason, Vec<String>)>,
+    codes: Vec<(String, Reason)>,
+    needs: Vec<(Reason, char)>,
+}
+
+static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
+    let table: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(RHOST_JSON).expect("rules/rhost.json is valid JSON");
+    let parse = |s: &str| -> Reason { s.parse().expect("rules/rhost.json names known reasons") };
+    table
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .map(|(_, v)| {
+            let c: Class =
+                serde_json::from_value(v).expect("rules/rhost.json classes are well-formed");
+            Compiled {
+                hosts: c.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                phrases: c
+                    .phrases
+                    .iter()
+                    .map(|(r, p)| (parse(r), p.clone()))
+                    .collect(),
+                codes: c.codes.iter().map(|(k, r)| (k.clone(), parse(r))).collect(),
+                needs: c
+                    .needs
+                    .iter()
+                    .map(|(r, n)| (parse(r), n.chars().next().unwrap_or('5')))
+                    .collect(),
+            }
+        })
+        .collect()
+});
+
+/// Which service class a delivery belongs to: by the recipient's domain
+/// first, then the remote MTA, then the reporting MTA.
+fn class_of(domain: &str, remote: &str, reporting: &str) -> Option<&'static Compiled> {
+    let matches = |host: &str, pattern: &str| match pattern.strip_prefix('.') {
+        Some(bare) => host.ends_with(pattern) || host == bare,
+        None => host == pattern || host.ends_with(&format!(".{pattern}")),
+    };
+    for h in [domain, remote, reporting] {
+        let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
+        if let Some(c) = CLASSES
+            .iter()
+            .find(|c| c.hosts.iter().any(|p| matches(&h, p)))
+        {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// The reason a service-specific rule gives, if any. `class` is the status
+/// class digit ('4' or '5') of the failure.
+pub(crate) fn find(
+    domain: &str,
+    remote: &str,
+    reporting: &str,
+    lower: &str,
+    class: Option<char>,
+) -> Option<Reason> {
+    let c = class_of(domain, remote, reporting)?;
+    if !c.codes.is_empty()
+        && let Some(code) = label_code(lower)
+        && let Some((_, r)) = c.codes.iter().find(|(k, _)| code.ends_with(k.as_str()))
+    {
+        return Some(*r);
+    }
+    for (reason, phrases) in &c.phrases {
+        if !phrases.iter().any(|p| lower.contains(p.as_str())) {
+            continue;
+        }
+        // "5": only for permanent failures; "4": never for permanent ones.
+        if let Some((_, need)) = c.needs.iter().find(|(r, _)| r == reason) {
+            let permanent = class == Some('5');
+            if (*need == '5') != permanent {
+                continue;
+            }
+        }
+        return Some(*reason);
+    }
+    None
+}
+
+/// Orange / La Poste label their errors `LPN007_416`, `OFR_506`: the digits
+/// after the label.
+fn label_code(lower: &str) -> Option<String> {
+    for label in ["lpnaaa", "lpn", "ofr", "ouk"] {
+        if let Some(i) = lower.rfind(label) {
+            let rest = &lower[i + label.len()..];
+            let token: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
+            let digits: String = token
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_digit())
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if digits.len() >= 3 {
+                return Some(digits);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn google_and_orange() {
+        let r = find(
+            "gmail.com",
+            "",
+            "",
+            "421 4.7.0 this message is suspicious due to the very low reputation of the sending ip address",
+            Some('4'),
+        );
+        assert_eq!(r, Some(Reason::BadReputation));
+        let r = find(
+            "example.fr",
+            "smtp-in.orange.fr",
+            "",
+            "550 5.2.0 mail rejete. mail rejected. ofr_506 [506]",
+            Some('5'),
+        );
+        assert_eq!(r, Some(Reason::SpamDetected));
+        assert_eq!(
+            find(
+                "example.org",
+                "mx.example.org",
+                "",
+                "user unknown",
+                Some('5')
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn conditions_on_the_status_class() {
+        let t = "dns error: domain name not found";
+        assert_eq!(
+            find("x.example", "", "googlemail.com", t, Some('5')),
+            Some(Reason::HostUnknown)
+        );
+        assert_eq!(
+            find("x.example", "", "googlemail.com", t, Some('4')),
+            Some(Reason::NetworkError)
+        );
+    }
+}
