@@ -196,11 +196,16 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     // A Google Groups refusal means the group refused the sender (it does not
     // exist or the sender may not post): the sender's side, Sisimai's "rejected".
     let preset = (decoder == Decoder::GoogleGroups).then_some(Reason::Rejected);
+    let action = if text_says_delayed(&f.text) {
+        Action::Delayed
+    } else {
+        Action::Failed
+    };
     let drafts = hits
         .into_iter()
         .map(|h| Draft {
             recipient: h.recipient,
-            action: Some(Action::Failed),
+            action: Some(action),
             diagnostic: h.diagnostic,
             command: h.command,
             remote_mta: h.remote_mta,
@@ -209,6 +214,23 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
         })
         .collect();
     Some((drafts, decoder))
+}
+
+/// A warning that the MTA keeps trying, not a final failure.
+fn text_says_delayed(text: &str) -> bool {
+    let l = text::notification(text).to_ascii_lowercase();
+    [
+        "warning message only",
+        "has been delayed",
+        "message not delivered yet",
+        "delivery has been delayed",
+        "will continue to try",
+        "will keep trying",
+        "delivery attempts will continue",
+        "message will be retried",
+    ]
+    .iter()
+    .any(|p| l.contains(p))
 }
 
 /// Addresses that are never the failed recipient: the bounce's own From and To.
@@ -298,6 +320,16 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     {
         return Decoder::Exchange;
     }
+    let failed = f
+        .header("X-Failed-Recipients")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if from.contains("googlegroups.com")
+        || failed.contains("@googlegroups.com")
+        || text.contains("groups.google.com")
+    {
+        return Decoder::GoogleGroups;
+    }
     if has("X-Failed-Recipients")
         || text.contains("this message was created automatically by mail delivery software")
     {
@@ -318,9 +350,6 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
         || text.contains("google tried to deliver")
     {
         return Decoder::Gmail;
-    }
-    if from.contains("googlegroups.com") {
-        return Decoder::GoogleGroups;
     }
     if from.contains("amazonses.com") || has("X-SES-Outgoing") {
         return Decoder::AmazonSES;
@@ -622,11 +651,24 @@ fn finish(d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Recor
         action: d.action,
     };
     let reason = classify(&facts);
-    let temporary = d.action == Some(Action::Delayed)
+    // Exim gives up with "retry timeout exceeded" after temporary failures:
+    // the failure was never a permanent refusal.
+    let lower_diag = d.diagnostic.to_lowercase();
+    let gave_up = lower_diag.contains("retry timeout exceeded")
+        || lower_diag.contains("have been failing for a long time");
+    let temporary = gave_up
+        || d.action == Some(Action::Delayed)
         || reply.is_some_and(|c| (400..500).contains(&c))
         || status.starts_with('4');
     if status.is_empty() && reason.is_failure() {
-        status = reason.pseudo_status(temporary).unwrap_or_default();
+        // Sisimai compatibility: Exim refusals at MAIL FROM without a status
+        // code get the "on hold" pseudo code whatever the reason turns out to be.
+        let code_reason = if decoder == Decoder::Exim && d.command == Some(Command::Mail) {
+            Reason::OnHold
+        } else {
+            reason
+        };
+        status = code_reason.pseudo_status(temporary).unwrap_or_default();
     }
     let action = match reason {
         Reason::Feedback | Reason::Vacation => None,
