@@ -603,17 +603,6 @@ fn host_ip_context(l: &str, at: usize) -> bool {
 }
 
 fn finish(d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Record {
-    let mut status = d.status.clone();
-    let diag_status = status::find_all_status(&d.diagnostic);
-    let diag_code = diag_status.first().cloned();
-    if let Some(ds) = &diag_code
-        && (status.is_empty()
-            || (status::is_vague(&status)
-                && !status::is_vague(ds)
-                && ds.as_bytes()[0] == status.as_bytes()[0]))
-    {
-        status = ds.clone();
-    }
     let reply = d.reply.or_else(|| {
         let diag = &d.diagnostic;
         let after_said = diag
@@ -624,6 +613,8 @@ fn finish(d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Recor
             .and_then(status::find_reply)
             .or_else(|| status::find_reply(diag))
     });
+    let in_text = status::find_status(&d.diagnostic).unwrap_or_default();
+    let mut status = status::prefer(&d.status, &in_text, reply);
     let class = status
         .chars()
         .next()

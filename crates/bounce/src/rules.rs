@@ -64,27 +64,35 @@ pub(crate) struct Vendor {
     reasons: Vec<Reason>,
 }
 
+#[derive(Deserialize)]
+struct VendorFile {
+    rules: Vec<VendorRule>,
+}
+
+#[derive(Deserialize)]
+struct VendorRule {
+    reason: String,
+    phrases: Vec<String>,
+}
+
 pub(crate) static VENDOR: LazyLock<Vendor> = LazyLock::new(|| {
-    let table: BTreeMap<String, serde_json::Value> =
-        serde_json::from_str(VENDOR_JSON).expect("rules/vendor.json is valid JSON");
+    let file: VendorFile =
+        serde_json::from_str(VENDOR_JSON).expect("rules/vendor.json is well-formed");
     let mut patterns = Vec::new();
     let mut reasons = Vec::new();
-    for (name, value) in table {
-        if name.starts_with('_') {
-            continue;
-        }
-        let reason: Reason = name
+    for rule in file.rules {
+        let reason: Reason = rule
+            .reason
             .parse()
             .expect("rules/vendor.json names a known reason");
-        let list: Vec<String> =
-            serde_json::from_value(value).expect("rules/vendor.json lists phrases");
-        for p in list {
+        for p in rule.phrases {
             patterns.push(p.to_lowercase());
             reasons.push(reason);
         }
     }
     Vendor {
         automaton: AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
             .build(&patterns)
             .expect("vendor automaton builds"),
         reasons,

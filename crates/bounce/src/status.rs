@@ -32,11 +32,65 @@ pub fn find_reply(text: &str) -> Option<u16> {
     REPLY_RE.captures(text).and_then(|c| c[1].parse().ok())
 }
 
-/// Is the code one of Sisimai's made-up `x.0.9xx` codes, or a bare `x.0.0`?
-pub fn is_vague(status: &str) -> bool {
-    status.is_empty()
-        || (status.len() == 7 && status[1..].starts_with(".0.9"))
-        || status.ends_with(".0.0")
+/// Choose between the `Status:` field and the code quoted in the error text.
+///
+/// The field is often generic (`5.0.0`, `4.4.7` "delivery time expired",
+/// `5.3.0`) while the remote server's own text carries the precise code.
+/// The rules follow the reference analyser (Sisimai) so results agree.
+pub fn prefer(field: &str, in_text: &str, reply: Option<u16>) -> String {
+    if field.is_empty() {
+        return in_text.to_string();
+    }
+    if in_text.is_empty() || field.len() < 5 {
+        return if in_text.is_empty() { field } else { in_text }.to_string();
+    }
+    let (f0, t0) = (field.as_bytes()[0], in_text.as_bytes()[0]);
+    if let Some(r) = reply
+        && f0 != t0
+    {
+        let r0 = b'0' + (r / 100) as u8;
+        if r0 == f0 {
+            return field.to_string();
+        }
+        if r0 == t0 {
+            return in_text.to_string();
+        }
+    }
+    if field == in_text {
+        return field.to_string();
+    }
+    let zero_detail = |s: &str| s.contains(".0");
+    let zero_both = |s: &str| s.contains(".0.0");
+    if zero_both(field) {
+        return if zero_both(in_text) { field } else { in_text }.to_string();
+    }
+    if zero_detail(field) && !zero_detail(in_text) {
+        return in_text.to_string();
+    }
+    if zero_both(in_text) {
+        return field.to_string();
+    }
+    let generic = field == "4.4.7"
+        || field == "4.7.0"
+        || field.starts_with("5.3.")
+        || [".5.1", ".5.2", ".5.4", ".5.5"]
+            .iter()
+            .any(|p| field[1..].starts_with(p));
+    if generic {
+        return in_text.to_string();
+    }
+    if field == "5.1.1" {
+        return if zero_detail(in_text) || in_text.starts_with("5.5.") {
+            field
+        } else {
+            in_text
+        }
+        .to_string();
+    }
+    if field == "5.1.3" && in_text.starts_with("5.7.") {
+        return in_text.to_string();
+    }
+    field.to_string()
 }
 
 /// The reason that an enhanced status code denotes on its own, when it is
@@ -99,10 +153,19 @@ mod tests {
     }
 
     #[test]
+    fn prefers_the_precise_code() {
+        assert_eq!(prefer("5.0.0", "5.1.1", Some(550)), "5.1.1");
+        assert_eq!(prefer("4.4.7", "4.7.1", Some(450)), "4.7.1");
+        assert_eq!(prefer("5.1.1", "5.7.1", Some(550)), "5.7.1");
+        assert_eq!(prefer("5.7.1", "5.1.1", Some(550)), "5.7.1");
+        assert_eq!(prefer("", "5.2.2", None), "5.2.2");
+        assert_eq!(prefer("4.4.1", "5.1.1", Some(550)), "5.1.1");
+    }
+
+    #[test]
     fn maps_specific_codes() {
         assert_eq!(reason_of("5.1.1"), Some(Reason::UserUnknown));
         assert_eq!(reason_of("5.7.26"), Some(Reason::AuthFailure));
         assert_eq!(reason_of("5.0.0"), None);
-        assert!(is_vague("5.0.0") && is_vague("5.0.911") && !is_vague("5.1.1"));
     }
 }
