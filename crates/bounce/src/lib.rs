@@ -91,17 +91,23 @@ struct Draft {
 }
 
 fn decode(f: &Flat) -> Vec<Record> {
-    let (drafts, decoder) = if !f.feedback.is_empty() || f.report_type == "feedback-report" {
-        (arf(f), Decoder::ARF)
-    } else if let Some(d) = from_dsn(f) {
-        d
-    } else if let Some(d) = from_text(f) {
-        d
-    } else if let Some(v) = auto_reply(f) {
-        (vec![v], Decoder::RFC3834)
-    } else {
-        return Vec::new();
-    };
+    let complaint = f
+        .subject
+        .to_ascii_lowercase()
+        .trim_start()
+        .starts_with("complaint about message from");
+    let (drafts, decoder) =
+        if !f.feedback.is_empty() || f.report_type == "feedback-report" || complaint {
+            (arf(f), Decoder::ARF)
+        } else if let Some(d) = from_dsn(f) {
+            d
+        } else if let Some(d) = from_text(f) {
+            d
+        } else if let Some(v) = auto_reply(f) {
+            (vec![v], Decoder::RFC3834)
+        } else {
+            return Vec::new();
+        };
     let original = OriginalHeaders::read(f);
     drafts
         .into_iter()
@@ -433,6 +439,12 @@ fn auto_reply(f: &Flat) -> Option<Draft> {
         "automatic reply",
         "autoreply",
         "auto-reply",
+        "auto reply",
+        "auto-response",
+        "autoresponse",
+        "automatische antwort",
+        "réponse automatique",
+        "自動応答",
         "vacation",
         "abwesenheit",
         "absence",

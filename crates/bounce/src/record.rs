@@ -97,8 +97,9 @@ impl Command {
     /// "(in reply to end of DATA command)".
     pub fn find_in(text: &str) -> Option<Command> {
         let l = text.to_ascii_lowercase();
-        let table: [(&str, Command); 19] = [
+        let table: [(&str, Command); 20] = [
             ("refused to talk to me", Command::Helo),
+            ("[rcpt_to]", Command::Rcpt),
             ("in reply to rcpt to", Command::Rcpt),
             ("after rcpt to", Command::Rcpt),
             ("rcpt to", Command::Rcpt),

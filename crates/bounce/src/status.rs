@@ -12,7 +12,7 @@ static STATUS_RE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Finds a three-digit SMTP reply code at the start of text or after "said:".
 static REPLY_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?:^|[\s:;(\['"<])([245][0-5]\d)(?:[\s\-]|$)"#).unwrap());
+    LazyLock::new(|| Regex::new(r#"(?:^|[\s:;(\['"<#])([245][0-5]\d)(?:[\s\-:,]|$)"#).unwrap());
 
 /// The first enhanced status code found in `text`, if any.
 pub fn find_status(text: &str) -> Option<String> {

@@ -31,7 +31,7 @@ static ALONE_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// `Unknown user: addr`, `Recipient: <addr>`: a label, then the address.
 static LABELLED_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"^\s*([A-Za-z][A-Za-z .'\-]{{2,40}}):\s*<?({})>?\s*$"#,
+        r#"^\s*([A-Za-z][A-Za-z0-9 .'\-]{{2,40}}):\s*<?({})>?\s*$"#,
         ADDR_RE.as_str()
     ))
     .unwrap()
@@ -49,14 +49,14 @@ static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static TRANSCRIPT_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)^\s*>>>\s*RCPT\s+TO:\s*<?({})>?",
+        r"(?i)^\s*(?:sent\s*)?(?:>>>|<<<)?\s*RCPT\s+TO:\s*<?({})>?",
         ADDR_RE.as_str()
     ))
     .unwrap()
 });
 static SENTENCE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)(?:\bto:?|\bfor|recipient:?|address:?)\s+["<]?({})"#,
+        r#"(?i)(?:\bto:?|\bfor|recipients?\b[^:\n]{{0,40}}:|address:?)\s+["<]?({})"#,
         ADDR_RE.as_str()
     ))
     .unwrap()
