@@ -488,12 +488,9 @@ impl OriginalHeaders {
             // Inline originals (qmail, Exim): the text after the boundary.
             let note = text::notification(&f.text);
             let rest = &f.text[note.len()..];
-            let start = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
-            let body = &rest[start..];
-            block = body
-                [..message::header_end(body.trim_start().as_bytes()).min(body.trim_start().len())]
-                .to_string();
-            block = body.trim_start()[..block.len()].to_string();
+            let after_marker = rest.find('\n').map(|i| &rest[i + 1..]).unwrap_or("");
+            let body = after_marker.trim_start();
+            block = body[..message::header_end(body.as_bytes())].to_string();
         }
         let fields = dsn::fields(&block);
         let get = |n: &str| {
@@ -584,7 +581,7 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
         let mut from = 0;
         while let Some(i) = l[from..].find(k) {
             let at = from + i + k.len();
-            let window = &diag[at..(at + 60).min(diag.len())];
+            let window = &diag[at..diag.floor_char_boundary(at + 60)];
             if let Some(c) = IP_RE.captures(window)
                 && let Some(ip) = parse_ip(&c[1])
                 && is_public(ip)
@@ -604,7 +601,7 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
 
 /// "host mx.example.jp [192.0.2.20]" names the remote server, not the client.
 fn host_ip_context(l: &str, at: usize) -> bool {
-    let before = &l[at.saturating_sub(80)..at];
+    let before = &l[l.floor_char_boundary(at.saturating_sub(80))..at];
     let last_host = before.rfind("host ");
     last_host.is_some_and(|h| {
         let seg = &before[h..];

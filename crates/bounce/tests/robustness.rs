@@ -1,0 +1,128 @@
+//! Mangled input: truncated, binary, NUL bytes, huge header lines, deep
+//! nesting, wrong charsets. The engine must never panic, must finish in
+//! bounded time, and must say clearly when nothing could be read.
+
+use outcry_bounce::{Error, Reason, analyze};
+use proptest::prelude::*;
+use std::time::{Duration, Instant};
+
+const BOUNCE: &str = "From: MAILER-DAEMON@mx.example.jp\nTo: neko@example.org\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n<kijitora@example.jp>: host mx.example.jp[192.0.2.1] said: 550 5.1.1\n    <kijitora@example.jp>... User Unknown (in reply to RCPT TO command)\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: rfc822; kijitora@example.jp\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <kijitora@example.jp>... User Unknown\n\n--B--\n";
+
+/// Runs `analyze` and fails if it takes more than a generous bound (debug
+/// builds on a 2-core CI machine); this is a guard against runaway
+/// behaviour, not a speed measurement (see `bench/`).
+fn timed(input: &[u8]) -> Result<Vec<outcry_bounce::Record>, Error> {
+    let start = Instant::now();
+    let out = analyze(input);
+    assert!(start.elapsed() < Duration::from_secs(20), "took {:?} on {} bytes", start.elapsed(), input.len());
+    out
+}
+
+#[test]
+fn the_intact_bounce_decodes() {
+    let r = timed(BOUNCE.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].reason, Reason::UserUnknown);
+}
+
+#[test]
+fn every_truncation_is_safe() {
+    let b = BOUNCE.as_bytes();
+    for cut in 0..b.len() {
+        let _ = timed(&b[..cut]);
+    }
+    // Cut inside the DSN part: the recipient is still found.
+    let cut = BOUNCE.find("Action: failed").unwrap();
+    let r = timed(&b[..cut]).unwrap();
+    assert_eq!(r.first().map(|r| r.recipient.as_str()), Some("kijitora@example.jp"));
+}
+
+#[test]
+fn nothing_readable_is_a_clear_error() {
+    assert_eq!(analyze(b""), Err(Error::Empty));
+    assert_eq!(analyze(b"\n\n  \r\n"), Err(Error::Empty));
+    let binary: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
+    match analyze(&binary) {
+        Err(Error::NotAMessage(_)) | Ok(_) => {}
+        Err(e) => panic!("unexpected error {e}"),
+    }
+    let msg = analyze(b"\x00\x01\x02\x03").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(msg.is_empty() || msg.contains("not an e-mail message") || msg.contains("empty"), "{msg}");
+}
+
+#[test]
+fn nul_bytes_and_binary_bodies() {
+    let mut b = BOUNCE.as_bytes().to_vec();
+    let at = BOUNCE.find("Reporting-MTA").unwrap();
+    b.splice(at..at, std::iter::repeat_n(0u8, 1000));
+    let r = timed(&b).unwrap();
+    assert_eq!(r[0].recipient, "kijitora@example.jp");
+}
+
+#[test]
+fn a_ten_megabyte_header_line() {
+    let mut s = String::from("X-Huge: ");
+    s.push_str(&"a".repeat(10 << 20));
+    s.push('\n');
+    s.push_str(BOUNCE);
+    let r = timed(s.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1);
+}
+
+#[test]
+fn a_ten_megabyte_body_line() {
+    let mut s = BOUNCE.replace("--B--\n", "");
+    s.push_str("--B\nContent-Type: text/plain\n\n");
+    s.push_str(&"x@y.example ".repeat(1 << 20));
+    s.push_str("\n--B--\n");
+    let _ = timed(s.as_bytes()).unwrap();
+}
+
+#[test]
+fn a_hundred_nested_messages() {
+    let mut s = BOUNCE.to_string();
+    for i in 0..100 {
+        s = format!("From: a{i}@example.org\nTo: b@example.org\nSubject: fwd\nContent-Type: multipart/mixed; boundary=\"N{i}\"\n\n--N{i}\nContent-Type: message/rfc822\n\n{s}\n--N{i}--\n");
+    }
+    let _ = timed(s.as_bytes()).unwrap();
+}
+
+#[test]
+fn wrong_and_unknown_charsets() {
+    for cs in ["uft-8", "x-unknown", "iso-2022-jp", "shift_jis", "utf-7", "windows-1252", ""] {
+        let s = BOUNCE.replace("Content-Type: text/plain", &format!("Content-Type: text/plain; charset={cs}"));
+        let r = timed(s.as_bytes()).unwrap();
+        assert_eq!(r[0].recipient, "kijitora@example.jp", "charset {cs}");
+    }
+    // Bytes that are not valid in the declared charset.
+    let s = BOUNCE.replace("User Unknown (in", "User Unknown \u{fffd}\u{1} (in");
+    let mut b = s.into_bytes();
+    b.extend_from_slice(&[0xff, 0xfe, 0xc3]);
+    let _ = timed(&b).unwrap();
+}
+
+#[test]
+fn not_a_bounce_gives_nothing() {
+    let r = timed(b"From: a@example.org\nTo: b@example.org\nSubject: lunch\n\nLunch at noon? Write to c@example.org\n").unwrap();
+    assert!(r.is_empty());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+        let _ = analyze(&bytes);
+    }
+
+    #[test]
+    fn never_panics_on_mutated_bounces(pos in 0usize..1500, len in 0usize..64, fill in any::<u8>()) {
+        let mut b = BOUNCE.as_bytes().to_vec();
+        let pos = pos.min(b.len());
+        let end = (pos + len).min(b.len());
+        for x in &mut b[pos..end] {
+            *x = fill;
+        }
+        let _ = analyze(&b);
+    }
+}
