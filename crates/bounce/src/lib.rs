@@ -122,7 +122,7 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     }
     let mut drafts = Vec::new();
     let exclude = excluded_addresses(f);
-    let texts = text::scan(&f.text, &exclude);
+    let texts = text::scan(f.note(), &exclude);
     for s in source {
         let (m, rcpts) = dsn::parse(s);
         for r in rcpts {
@@ -171,7 +171,7 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     if !looks_like_bounce(f) {
         return None;
     }
-    let mut hits = text::scan(&f.text, &excluded_addresses(f));
+    let mut hits = text::scan(f.note(), &excluded_addresses(f));
     // X-Failed-Recipients (Exim, Google) names the recipients outright.
     if let Some(failed) = f.header("X-Failed-Recipients") {
         let named: Vec<String> = address::ADDR_RE
@@ -179,7 +179,7 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             .map(|m| m.as_str().to_string())
             .collect();
         if !named.is_empty() {
-            let context = text::collapse(text::notification(&f.text));
+            let context = text::collapse(f.note());
             hits = named
                 .into_iter()
                 .map(|a| {
@@ -202,7 +202,7 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     // A Google Groups refusal means the group refused the sender (it does not
     // exist or the sender may not post): the sender's side, Sisimai's "rejected".
     let preset = (decoder == Decoder::GoogleGroups).then_some(Reason::Rejected);
-    let action = if text_says_delayed(&f.text) {
+    let action = if text_says_delayed(f.note()) {
         Action::Delayed
     } else {
         Action::Failed
@@ -223,8 +223,8 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
 }
 
 /// A warning that the MTA keeps trying, not a final failure.
-fn text_says_delayed(text: &str) -> bool {
-    let l = text::notification(text).to_ascii_lowercase();
+fn text_says_delayed(note: &str) -> bool {
+    let l = note.to_ascii_lowercase();
     [
         "warning message only",
         "has been delayed",
@@ -296,7 +296,7 @@ fn looks_like_bounce(f: &Flat) -> bool {
     if subjects.iter().any(|s| subject.contains(s)) {
         return true;
     }
-    let l = text::notification(&f.text).to_ascii_lowercase();
+    let l = f.note().to_ascii_lowercase();
     [
         "could not be delivered",
         "undeliverable",
@@ -317,7 +317,7 @@ fn looks_like_bounce(f: &Flat) -> bool {
 /// Name the MTA family from the bounce's headers and text.
 fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     let has = |n: &str| f.header(n).is_some();
-    let text = f.text.to_ascii_lowercase();
+    let text = f.note().to_ascii_lowercase();
     let from = f.from.to_ascii_lowercase();
     if has("X-MS-Exchange-Message-Is-Ndr")
         || has("X-MS-Exchange-Organization-SCL") && text.contains("delivery has failed")
@@ -411,7 +411,7 @@ fn arf(f: &Flat) -> Vec<Draft> {
             true
         }
     });
-    let diagnostic = text::collapse(text::notification(&f.text));
+    let diagnostic = text::collapse(f.note());
     rcpts
         .into_iter()
         .map(|r| Draft {
@@ -486,8 +486,7 @@ impl OriginalHeaders {
         let mut block = f.original_headers.clone();
         if block.is_empty() {
             // Inline originals (qmail, Exim): the text after the boundary.
-            let note = text::notification(&f.text);
-            let rest = &f.text[note.len()..];
+            let rest = &f.text[f.note_end..];
             let after_marker = rest.find('\n').map(|i| &rest[i + 1..]).unwrap_or("");
             let body = after_marker.trim_start();
             block = body[..message::header_end(body.as_bytes())].to_string();
@@ -560,55 +559,45 @@ fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// The client IP a refusing host quotes ("Client host [192.0.2.1] blocked").
+/// The client IP a refusing host quotes ("Client host [192.0.2.1] blocked",
+/// "banned sending IP [40.107.1.2]"): a public IP whose preceding words speak
+/// of the client, not of the remote host itself ("host mx.example.jp
+/// [192.0.2.20]").
 fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
-    let l = diag.to_ascii_lowercase();
-    let keys = [
-        "client host",
-        "sending ip",
-        "your ip",
-        "ip address",
-        "connecting ip",
-        "from ip",
-        "(ip:",
-        "ip:",
-        "ip ",
-        "client ",
-        "[",
-        "from ",
-    ];
-    for k in keys {
-        let mut from = 0;
-        while let Some(i) = l[from..].find(k) {
-            let at = from + i + k.len();
-            let window = &diag[at..diag.floor_char_boundary(at + 60)];
-            if let Some(c) = IP_RE.captures(window)
-                && let Some(ip) = parse_ip(&c[1])
-                && is_public(ip)
-                && !remote_mta.contains(&ip.to_string())
-                && !host_ip_context(&l, at)
-            {
-                return Some(ip);
-            }
-            from = at;
-            if from >= l.len() {
-                break;
-            }
+    for c in IP_RE.captures_iter(diag) {
+        let m = c.get(1)?;
+        let Some(ip) = parse_ip(m.as_str()) else {
+            continue;
+        };
+        if !is_public(ip) || remote_mta.contains(m.as_str()) {
+            continue;
+        }
+        let before = diag[diag.floor_char_boundary(m.start().saturating_sub(48))..m.start()]
+            .to_ascii_lowercase();
+        let client = [
+            "client",
+            "sending ip",
+            "your ip",
+            "ip address",
+            "connecting",
+            "from ip",
+            "ip:",
+            "ip ",
+            "from [",
+            "messages from",
+            "sender ip",
+        ]
+        .iter()
+        .any(|k| before.contains(k));
+        let remote_host = before
+            .rfind("host ")
+            .is_some_and(|h| !before[..h].ends_with("client ") && !before[h..].contains("client"))
+            && !before.contains("client host");
+        if client && !remote_host {
+            return Some(ip);
         }
     }
     None
-}
-
-/// "host mx.example.jp [192.0.2.20]" names the remote server, not the client.
-fn host_ip_context(l: &str, at: usize) -> bool {
-    let before = &l[l.floor_char_boundary(at.saturating_sub(80))..at];
-    let last_host = before.rfind("host ");
-    last_host.is_some_and(|h| {
-        let seg = &before[h..];
-        !seg.contains("client host")
-            && !before[..h].ends_with("client ")
-            && (seg.contains('.') && !seg.contains("blocked"))
-    })
 }
 
 fn finish(d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Record {

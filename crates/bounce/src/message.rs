@@ -3,7 +3,9 @@
 //! the returned original message's headers. Bodies of the original message
 //! are never kept.
 
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mail_parser::{HeaderName, MessageParser, MimeHeaders, PartType};
+use regex::Regex;
+use std::sync::LazyLock;
 
 /// The parts of one message the decoders look at.
 #[derive(Debug, Default)]
@@ -32,9 +34,16 @@ pub(crate) struct Flat {
     pub original_headers: String,
     /// The `by` host of the topmost `Received:` header of the bounce.
     pub received_by: String,
+    /// Where the notification ends in `text` (the returned message follows).
+    pub note_end: usize,
 }
 
 impl Flat {
+    /// The human-readable notification: `text` up to the returned message.
+    pub fn note(&self) -> &str {
+        &self.text[..self.note_end]
+    }
+
     /// A header of the bounce by name (case-insensitive), first occurrence.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -44,9 +53,25 @@ impl Flat {
     }
 }
 
+/// One parser for all messages: it decodes only the headers we read (MIME
+/// structure, From, To, Subject, Date) and keeps the rest raw, which is much
+/// cheaper than parsing every `Received:` line of every returned message.
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .with_mime_headers()
+        .header_date(HeaderName::Date)
+        .header_text(HeaderName::Subject)
+        .header_address(HeaderName::From)
+        .header_address(HeaderName::To)
+});
+
+/// The `by` host of a raw `Received:` value.
+static RECEIVED_BY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)by\s+\[?([A-Za-z0-9][A-Za-z0-9.\-:]*)").unwrap());
+
 /// Parse and flatten. `None` when the bytes hold no message at all.
 pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
-    let msg = MessageParser::default().parse(raw)?;
+    let msg = PARSER.parse(raw)?;
     if msg.headers().is_empty() {
         return None;
     }
@@ -85,10 +110,10 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             .unwrap_or("")
             .to_ascii_lowercase();
     }
-    if let Some(r) = msg.received()
-        && let Some(by) = r.by()
+    if let Some(r) = msg.header_raw(HeaderName::Received)
+        && let Some(c) = RECEIVED_BY.captures(r)
     {
-        f.received_by = by.to_string();
+        f.received_by = c[1].trim_end_matches('.').to_ascii_lowercase();
     }
 
     for part in msg.parts.iter() {
@@ -147,6 +172,7 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             PartType::Multipart(_) => {}
         }
     }
+    f.note_end = crate::text::notification(&f.text).len();
     Some(f)
 }
 

@@ -1,7 +1,41 @@
 //! The delivery record: one per recipient of one bounce, shared by every crate.
 
 use crate::{Blocklist, Reason};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+
+/// Phrases that name the SMTP command a server refused.
+const COMMAND_TABLE: [(&str, Command); 20] = [
+    ("refused to talk to me", Command::Helo),
+    ("[rcpt_to]", Command::Rcpt),
+    ("in reply to rcpt to", Command::Rcpt),
+    ("after rcpt to", Command::Rcpt),
+    ("rcpt to", Command::Rcpt),
+    ("after rcpt command", Command::Rcpt),
+    ("in reply to mail from", Command::Mail),
+    ("after mail from", Command::Mail),
+    ("mail from:", Command::Mail),
+    ("after mail command", Command::Mail),
+    ("in reply to end of data", Command::Data),
+    ("after end of data", Command::Data),
+    ("in reply to data", Command::Data),
+    ("after data", Command::Data),
+    ("end of data", Command::Data),
+    ("in reply to ehlo", Command::Ehlo),
+    ("after ehlo", Command::Ehlo),
+    ("in reply to helo", Command::Helo),
+    ("after helo", Command::Helo),
+    ("after initial connection", Command::Conn),
+];
+
+static COMMAND_MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(COMMAND_TABLE.iter().map(|(k, _)| *k))
+        .expect("command table builds")
+});
 use std::net::IpAddr;
 
 /// What happened to the delivery (RFC 3464 `Action:`).
@@ -94,36 +128,11 @@ impl Command {
     }
 
     /// Find the command named in an error text such as "after RCPT TO:" or
-    /// "(in reply to end of DATA command)".
+    /// "(in reply to end of DATA command)": the leftmost mention wins.
     pub fn find_in(text: &str) -> Option<Command> {
-        let l = text.to_ascii_lowercase();
-        let table: [(&str, Command); 20] = [
-            ("refused to talk to me", Command::Helo),
-            ("[rcpt_to]", Command::Rcpt),
-            ("in reply to rcpt to", Command::Rcpt),
-            ("after rcpt to", Command::Rcpt),
-            ("rcpt to", Command::Rcpt),
-            ("after rcpt command", Command::Rcpt),
-            ("in reply to mail from", Command::Mail),
-            ("after mail from", Command::Mail),
-            ("mail from:", Command::Mail),
-            ("after mail command", Command::Mail),
-            ("in reply to end of data", Command::Data),
-            ("after end of data", Command::Data),
-            ("in reply to data", Command::Data),
-            ("after data", Command::Data),
-            ("end of data", Command::Data),
-            ("in reply to ehlo", Command::Ehlo),
-            ("after ehlo", Command::Ehlo),
-            ("in reply to helo", Command::Helo),
-            ("after helo", Command::Helo),
-            ("after initial connection", Command::Conn),
-        ];
-        table
-            .iter()
-            .filter_map(|(k, c)| l.find(k).map(|i| (i, *c)))
-            .min_by_key(|x| x.0)
-            .map(|x| x.1)
+        COMMAND_MATCHER
+            .find(text)
+            .map(|m| COMMAND_TABLE[m.pattern().as_usize()].1)
     }
 }
 

@@ -60,7 +60,12 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
 fn class_of(domain: &str, remote: &str, reporting: &str) -> Option<&'static Compiled> {
     let matches = |host: &str, pattern: &str| match pattern.strip_prefix('.') {
         Some(bare) => host.ends_with(pattern) || host == bare,
-        None => host == pattern || host.ends_with(&format!(".{pattern}")),
+        None => {
+            host == pattern
+                || (host.len() > pattern.len()
+                    && host.ends_with(pattern)
+                    && host.as_bytes()[host.len() - pattern.len() - 1] == b'.')
+        }
     };
     for h in [domain, remote, reporting] {
         let h = h.trim().trim_end_matches('.').to_ascii_lowercase();

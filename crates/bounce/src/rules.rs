@@ -27,9 +27,11 @@ struct RuleSpec {
 
 /// What one phrase in the automaton stands for.
 #[derive(Clone, Copy)]
-struct Tag {
-    reason: Reason,
-    negative: bool,
+enum Tag {
+    /// A phrase of `reason` (`negative`: one that vetoes it).
+    Phrase { reason: Reason, negative: bool },
+    /// The first part of aligned rule number `n`: the rule needs checking.
+    AlignedStart(usize),
 }
 
 /// The compiled tables.
@@ -126,23 +128,27 @@ impl Phrases {
                 serde_json::from_value(value).expect("rules/phrases.json entries are well-formed");
             for p in spec.any {
                 patterns.push(p.to_lowercase());
-                tags.push(Tag {
+                tags.push(Tag::Phrase {
                     reason,
                     negative: false,
                 });
             }
             for p in spec.not {
                 patterns.push(p.to_lowercase());
-                tags.push(Tag {
+                tags.push(Tag::Phrase {
                     reason,
                     negative: true,
                 });
             }
             for parts in spec.aligned {
-                aligned.push((reason, parts.iter().map(|p| p.to_lowercase()).collect()));
+                let parts: Vec<String> = parts.iter().map(|p| p.to_lowercase()).collect();
+                patterns.push(parts[0].clone());
+                tags.push(Tag::AlignedStart(aligned.len()));
+                aligned.push((reason, parts));
             }
         }
         let automaton = AhoCorasickBuilder::new()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .expect("phrase automaton builds");
@@ -157,15 +163,27 @@ impl Phrases {
     pub(crate) fn scan(&self, lower: &str) -> ReasonSet {
         let mut hit = ReasonSet::default();
         let mut veto = ReasonSet::default();
+        let mut candidates: Vec<usize> = Vec::new();
         for m in self.automaton.find_overlapping_iter(lower) {
-            let tag = self.tags[m.pattern().as_usize()];
-            if tag.negative {
-                veto.insert(tag.reason);
-            } else {
-                hit.insert(tag.reason);
+            match self.tags[m.pattern().as_usize()] {
+                Tag::Phrase {
+                    reason,
+                    negative: true,
+                } => veto.insert(reason),
+                Tag::Phrase {
+                    reason,
+                    negative: false,
+                } => hit.insert(reason),
+                Tag::AlignedStart(n) => {
+                    if !candidates.contains(&n) {
+                        candidates.push(n);
+                    }
+                }
             }
         }
-        for (reason, parts) in &self.aligned {
+        // An aligned rule is checked only when its first part occurs.
+        for n in candidates {
+            let (reason, parts) = &self.aligned[n];
             if !hit.has(*reason) && aligned(lower, parts) {
                 hit.insert(*reason);
             }

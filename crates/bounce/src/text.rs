@@ -79,6 +79,14 @@ pub(crate) fn notification(text: &str) -> &str {
 
 fn is_boundary(line: &str) -> bool {
     let t = line.trim();
+    // Fast path: every boundary starts with one of these characters.
+    match t.as_bytes().first() {
+        Some(
+            b'-' | b'=' | b'_' | b'*' | b'R' | b'r' | b'D' | b'd' | b'C' | b'c' | b'X' | b'x'
+            | b'O' | b'o',
+        ) => {}
+        _ => return false,
+    }
     let l = t.to_ascii_lowercase();
     let starts = |p: &str| l.starts_with(p);
     if starts("return-path:")
@@ -111,18 +119,18 @@ fn is_boundary(line: &str) -> bool {
             || l.contains("undelivered message"))
 }
 
-/// Find the recipients and their error texts in a notification.
-/// `exclude` holds addresses that are not recipients (the bounce's own From
-/// and To, i.e. the mailer daemon and the original sender).
-pub(crate) fn scan(text: &str, exclude: &[String]) -> Vec<TextHit> {
-    let note = notification(text);
+/// Find the recipients and their error texts in a notification (the text
+/// before the returned message, see [`notification`]). `exclude` holds
+/// addresses that are not recipients (the bounce's own From and To, i.e. the
+/// mailer daemon and the original sender).
+pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
     let lines: Vec<&str> = note.lines().collect();
     let excluded = |a: &str| exclude.iter().any(|e| e.eq_ignore_ascii_case(a));
 
     // 1. Candidate lines: (line index, address, rest of that line).
     let mut cands: Vec<(usize, String, String)> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        if line.len() > 2000 {
+        if line.len() > 2000 || memchr::memchr(b'@', line.as_bytes()).is_none() {
             continue;
         }
         if let Some(c) = TRANSCRIPT_RE.captures(line) {

@@ -14,7 +14,12 @@ const BOUNCE: &str = "From: MAILER-DAEMON@mx.example.jp\nTo: neko@example.org\nS
 fn timed(input: &[u8]) -> Result<Vec<outcry_bounce::Record>, Error> {
     let start = Instant::now();
     let out = analyze(input);
-    assert!(start.elapsed() < Duration::from_secs(20), "took {:?} on {} bytes", start.elapsed(), input.len());
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?} on {} bytes",
+        start.elapsed(),
+        input.len()
+    );
     out
 }
 
@@ -34,7 +39,10 @@ fn every_truncation_is_safe() {
     // Cut inside the DSN part: the recipient is still found.
     let cut = BOUNCE.find("Action: failed").unwrap();
     let r = timed(&b[..cut]).unwrap();
-    assert_eq!(r.first().map(|r| r.recipient.as_str()), Some("kijitora@example.jp"));
+    assert_eq!(
+        r.first().map(|r| r.recipient.as_str()),
+        Some("kijitora@example.jp")
+    );
 }
 
 #[test]
@@ -46,8 +54,14 @@ fn nothing_readable_is_a_clear_error() {
         Err(Error::NotAMessage(_)) | Ok(_) => {}
         Err(e) => panic!("unexpected error {e}"),
     }
-    let msg = analyze(b"\x00\x01\x02\x03").err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(msg.is_empty() || msg.contains("not an e-mail message") || msg.contains("empty"), "{msg}");
+    let msg = analyze(b"\x00\x01\x02\x03")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        msg.is_empty() || msg.contains("not an e-mail message") || msg.contains("empty"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -82,15 +96,28 @@ fn a_ten_megabyte_body_line() {
 fn a_hundred_nested_messages() {
     let mut s = BOUNCE.to_string();
     for i in 0..100 {
-        s = format!("From: a{i}@example.org\nTo: b@example.org\nSubject: fwd\nContent-Type: multipart/mixed; boundary=\"N{i}\"\n\n--N{i}\nContent-Type: message/rfc822\n\n{s}\n--N{i}--\n");
+        s = format!(
+            "From: a{i}@example.org\nTo: b@example.org\nSubject: fwd\nContent-Type: multipart/mixed; boundary=\"N{i}\"\n\n--N{i}\nContent-Type: message/rfc822\n\n{s}\n--N{i}--\n"
+        );
     }
     let _ = timed(s.as_bytes()).unwrap();
 }
 
 #[test]
 fn wrong_and_unknown_charsets() {
-    for cs in ["uft-8", "x-unknown", "iso-2022-jp", "shift_jis", "utf-7", "windows-1252", ""] {
-        let s = BOUNCE.replace("Content-Type: text/plain", &format!("Content-Type: text/plain; charset={cs}"));
+    for cs in [
+        "uft-8",
+        "x-unknown",
+        "iso-2022-jp",
+        "shift_jis",
+        "utf-7",
+        "windows-1252",
+        "",
+    ] {
+        let s = BOUNCE.replace(
+            "Content-Type: text/plain",
+            &format!("Content-Type: text/plain; charset={cs}"),
+        );
         let r = timed(s.as_bytes()).unwrap();
         assert_eq!(r[0].recipient, "kijitora@example.jp", "charset {cs}");
     }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Throughput of `outcry analyze` against Debian's Sisimai on the same e-mails,
+# single-threaded and on all cores, plus peak memory on a large generated mbox.
+#
+#   bench/run.sh            # corpus x 50 copies, 1 GiB mbox memory check skipped
+#   BIG=1 bench/run.sh      # also stream a generated ~1 GiB mbox and report peak RSS
+#
+# Needs: ../shared/corpus/sisimai, perl with libsisimai-perl (apt-get install
+# libsisimai-perl), GNU time (/usr/bin/time). Prints comparable figures; record
+# them in README.md with the machine and date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=../shared/corpus/sisimai/maildir
+copies=${COPIES:-50}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cargo build --release --quiet --bin outcry
+bin=target/release/outcry
+
+# One mbox holding every corpus e-mail `copies` times (Sisimai reads mbox too).
+python3 - "$corpus" "$work/corpus.mbox" "$copies" <<'PY'
+import os, sys
+root, out, copies = sys.argv[1], sys.argv[2], int(sys.argv[3])
+files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
+msgs = []
+for p in files:
+    b = open(p, 'rb').read().replace(b'\r\n', b'\n')
+    if b'\n' not in b:
+        b = b.replace(b'\r', b'\n')
+    # mboxrd quoting of body lines that look like separators
+    b = b.replace(b'\nFrom ', b'\n>From ')
+    msgs.append(b)
+with open(out, 'wb') as fh:
+    for _ in range(copies):
+        for b in msgs:
+            fh.write(b'From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n')
+            fh.write(b if b.endswith(b'\n') else b + b'\n')
+            fh.write(b'\n')
+print(len(files) * copies, file=open(out + '.count', 'w'))
+PY
+n=$(cat "$work/corpus.mbox.count")
+bytes=$(stat -c %s "$work/corpus.mbox")
+mb=$(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1048576}')
+echo "input: $n messages, $mb MiB (the Sisimai corpus x $copies, as one mbox)"
+
+measure() { # label, command...
+  local label=$1; shift
+  local t
+  /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>"$work/stderr" || true
+  t=$(tail -1 "$work/time")
+  local secs=${t% *} kb=${t#* }
+  awk -v l="$label" -v s="$secs" -v n="$n" -v b="$bytes" -v kb="$kb" \
+    'BEGIN{ if (s<=0) s=0.001; printf "%-28s %8.2f s %10.0f msg/s %8.1f MB/s  peak %6.1f MiB\n", l, s, n/s, b/1048576/s, kb/1024 }'
+  echo "$secs" > "$work/$label.secs"
+}
+
+measure outcry-1-thread "$bin" analyze --quiet --format jsonl -j 1 "$work/corpus.mbox"
+measure outcry-all-cores "$bin" analyze --quiet --format jsonl "$work/corpus.mbox"
+
+if perl -MSisimai -e1 2>/dev/null; then
+  # Sisimai is ~100x slower: give it one copy of the corpus and scale.
+  python3 - "$corpus" "$work/one.mbox" <<'PY'
+import os, sys
+root, out = sys.argv[1], sys.argv[2]
+files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
+with open(out, 'wb') as fh:
+    for p in files:
+        b = open(p, 'rb').read().replace(b'\r\n', b'\n')
+        if b'\n' not in b:
+            b = b.replace(b'\r', b'\n')
+        fh.write(b'From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n' + b.replace(b'\nFrom ', b'\n>From ') + b'\n\n')
+PY
+  one=$(( n / copies ))
+  /usr/bin/time -o "$work/time" -f "%e" perl ../shared/tools/sisimai_run.pl "$work/one.mbox" >/dev/null 2>"$work/stderr" || true
+  t=$(tail -1 "$work/time")
+  awk -v s="$t" -v n="$one" -v v="$(perl -MSisimai -e 'print Sisimai->version')" \
+    'BEGIN{ printf "%-28s %8.2f s %10.0f msg/s   (%d messages, Sisimai %s, 1 thread)\n", "sisimai (Debian)", s, n/s, n, v }'
+  for label in outcry-1-thread outcry-all-cores; do
+    awk -v s="$(cat "$work/$label.secs")" -v n="$n" -v ps="$t" -v pn="$one" -v l="$label" \
+      'BEGIN{ printf "ratio %-22s %8.1fx Sisimai throughput\n", l, (n/s)/(pn/ps) }'
+  done
+else
+  echo "sisimai: not installed (apt-get install libsisimai-perl); no ratio"
+fi
+
+if [ "${BIG:-0}" = 1 ]; then
+  target=$((1024 * 1048576))
+  reps=$(( target / bytes + 1 ))
+  for _ in $(seq "$reps"); do cat "$work/corpus.mbox"; done > "$work/big.mbox"
+  bytes=$(stat -c %s "$work/big.mbox"); n=$(( n * reps ))
+  echo "big input: $n messages, $(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1048576}') MiB"
+  measure outcry-big-all-cores "$bin" analyze --quiet --format jsonl "$work/big.mbox"
+fi

@@ -1,0 +1,154 @@
+//! The real `outcry` binary on real files.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn outcry() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_outcry"))
+}
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/bounces")
+}
+
+fn jsonl(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn analyze_the_samples_as_jsonl() {
+    let out = outcry()
+        .args(["analyze", "--format", "jsonl"])
+        .arg(samples())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = jsonl(&out.stdout);
+    assert_eq!(rows.len(), 6, "six records in the sample bounces");
+    let office = rows
+        .iter()
+        .find(|r| r["recipient"] == "accounts@fabrikam-foods.example")
+        .unwrap();
+    assert_eq!(office["reason"], "blocked");
+    assert_eq!(office["deliverystatus"], "5.7.606");
+    assert_eq!(office["replycode"], "550");
+    assert_eq!(office["sending_ip"], "40.107.22.93");
+    assert_eq!(office["blocklist"], "microsoft");
+    assert!(
+        office["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("/office365-banned-ip.eml")
+    );
+    let spamhaus = rows
+        .iter()
+        .find(|r| r["recipient"] == "buyer@northwind-traders.example")
+        .unwrap();
+    assert_eq!(spamhaus["blocklist"], "spamhaus");
+    assert_eq!(spamhaus["sending_ip"], "203.0.113.77");
+    assert_eq!(spamhaus["command"], "RCPT");
+    let vacation = rows.iter().find(|r| r["reason"] == "vacation").unwrap();
+    assert_eq!(vacation["recipient"], "maria@fourth-coffee.example");
+}
+
+#[test]
+fn file_names_join_the_argument_and_the_path_below_it() {
+    let dir = samples();
+    let out = outcry()
+        .current_dir(&dir)
+        .args(["analyze", "--format", "jsonl", "."])
+        .output()
+        .unwrap();
+    let rows = jsonl(&out.stdout);
+    assert!(
+        rows.iter().any(|r| r["file"] == "./qmail-mailbox-full.eml"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn the_table_has_a_summary() {
+    let out = outcry().arg("analyze").arg(samples()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("By reason:"));
+    assert!(text.contains("By sending IP (failures):"));
+    assert!(text.contains("40.107.22.93"));
+    assert!(
+        text.contains("7 messages read, 6 records (5 failures), 1 not bounces, 0 unreadable"),
+        "{text}"
+    );
+}
+
+#[test]
+fn unreadable_inputs_are_reported_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        samples().join("qmail-mailbox-full.eml"),
+        dir.path().join("a.eml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("b.eml"), b"").unwrap();
+    std::fs::write(dir.path().join("c.eml"), b"\x00\x01\x02 not mail").unwrap();
+    let out = outcry()
+        .args(["analyze", "--format", "jsonl"])
+        .arg(dir.path())
+        .arg("/no/such/path")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("b.eml: empty input"), "{err}");
+    assert!(
+        err.contains("/no/such/path: no such file or folder"),
+        "{err}"
+    );
+    assert_eq!(
+        jsonl(&out.stdout).len(),
+        1,
+        "the readable bounce is still analysed"
+    );
+}
+
+#[test]
+fn an_mbox_is_split_into_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut mbox = Vec::new();
+    for f in [
+        "qmail-mailbox-full.eml",
+        "exim-user-unknown.eml",
+        "not-a-bounce.eml",
+    ] {
+        mbox.extend_from_slice(b"From MAILER-DAEMON Thu Nov  5 09:15:44 2026\n");
+        mbox.extend_from_slice(&std::fs::read(samples().join(f)).unwrap());
+        mbox.extend_from_slice(b"\n");
+    }
+    let path = dir.path().join("bounces.mbox");
+    std::fs::write(&path, mbox).unwrap();
+    let out = outcry()
+        .args(["analyze", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["messages"], 3);
+    assert_eq!(doc["records"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["summary"]["by_reason"]["mailboxfull"], 1);
+}
+
+#[test]
+fn help_teaches() {
+    let out = outcry().args(["analyze", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Exit status"));
+    assert!(text.contains("--format"));
+}
