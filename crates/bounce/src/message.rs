@@ -69,6 +69,19 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
 static RECEIVED_BY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)by\s+\[?([A-Za-z0-9][A-Za-z0-9.\-:]*)").unwrap());
 
+/// The bounce headers the decoders look at; the rest are not copied.
+const WANTED_HEADERS: &[&str] = &[
+    "X-Failed-Recipients",
+    "Auto-Submitted",
+    "X-Autoreply",
+    "X-Autorespond",
+    "Precedence",
+    "X-MS-Exchange-Message-Is-Ndr",
+    "X-MS-Exchange-Organization-SCL",
+    "X-Postfix-Queue-ID",
+    "X-SES-Outgoing",
+];
+
 /// Parse and flatten. `None` when the bytes hold no message at all.
 pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
     let msg = PARSER.parse(raw)?;
@@ -95,6 +108,7 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
         date: msg.date().map(|d| d.to_timestamp()),
         headers: msg
             .headers_raw()
+            .filter(|(n, _)| WANTED_HEADERS.iter().any(|w| n.eq_ignore_ascii_case(w)))
             .map(|(n, v)| (n.to_string(), unfold(v)))
             .collect(),
         ..Flat::default()

@@ -54,6 +54,17 @@ static TRANSCRIPT_RE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
+/// The five line shapes above in one automaton, in the same order.
+static SHAPES: LazyLock<regex::RegexSet> = LazyLock::new(|| {
+    regex::RegexSet::new([
+        TRANSCRIPT_RE.as_str(),
+        ALONE_RE.as_str(),
+        LEADING_RE.as_str(),
+        ADDR_THEN_ERROR_RE.as_str(),
+        LABELLED_RE.as_str(),
+    ])
+    .expect("line shapes compile")
+});
 static SENTENCE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r#"(?i)(?:\bto:?|\bfor|recipients?\b[^:\n]{{0,40}}:|address:?)\s+["<]?({})"#,
@@ -133,11 +144,25 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
         if line.len() > 2000 || memchr::memchr(b'@', line.as_bytes()).is_none() {
             continue;
         }
-        if let Some(c) = TRANSCRIPT_RE.captures(line) {
+        // One pass over the line tells which shape (if any) it has; only
+        // that regex then extracts the parts.
+        let shapes = SHAPES.matches(line);
+        if !shapes.matched_any() {
+            continue;
+        }
+        if let Some(c) = shapes
+            .matched(0)
+            .then(|| TRANSCRIPT_RE.captures(line))
+            .flatten()
+        {
             cands.push((i, clean(&c[1]), line.trim().to_string()));
-        } else if let Some(c) = ALONE_RE.captures(line) {
+        } else if let Some(c) = shapes.matched(1).then(|| ALONE_RE.captures(line)).flatten() {
             cands.push((i, clean(&c[1]), String::new()));
-        } else if let Some(c) = LEADING_RE.captures(line) {
+        } else if let Some(c) = shapes
+            .matched(2)
+            .then(|| LEADING_RE.captures(line))
+            .flatten()
+        {
             let (a, rest) = if let Some(a) = c.get(1) {
                 (a.as_str(), c.get(2).map(|m| m.as_str()).unwrap_or(""))
             } else if let Some(a) = c.get(3) {
@@ -146,9 +171,17 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
                 (c.get(5).map(|m| m.as_str()).unwrap_or(""), "")
             };
             cands.push((i, clean(a), rest.to_string()));
-        } else if let Some(c) = ADDR_THEN_ERROR_RE.captures(line) {
+        } else if let Some(c) = shapes
+            .matched(3)
+            .then(|| ADDR_THEN_ERROR_RE.captures(line))
+            .flatten()
+        {
             cands.push((i, clean(&c[1]), line.trim().to_string()));
-        } else if let Some(c) = LABELLED_RE.captures(line) {
+        } else if let Some(c) = shapes
+            .matched(4)
+            .then(|| LABELLED_RE.captures(line))
+            .flatten()
+        {
             let label = c[1].trim().to_ascii_lowercase();
             let header = [
                 "from",

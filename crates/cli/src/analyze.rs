@@ -11,13 +11,15 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-const BATCH: usize = 256;
+const BATCH: usize = 1024;
 
 /// The outcome of one message.
 struct Outcome {
     file: String,
     position: usize,
     result: Result<Vec<Record>, String>,
+    /// The records as JSON lines, rendered by the worker (`--format jsonl`).
+    rendered: String,
 }
 
 /// Run `outcry analyze`.
@@ -43,12 +45,25 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         let outcomes: Vec<Outcome> = pool.install(|| {
             batch
                 .par_drain(..)
-                .map(|item| Outcome {
-                    file: item.file,
-                    position: item.position,
-                    result: item
+                .map(|item| {
+                    let result = item
                         .bytes
-                        .and_then(|b| outcry_bounce::analyze(&b).map_err(|e| e.to_string())),
+                        .and_then(|b| outcry_bounce::analyze(&b).map_err(|e| e.to_string()));
+                    let mut rendered = String::new();
+                    if args.format == Format::Jsonl
+                        && let Ok(records) = &result
+                    {
+                        for (i, r) in records.iter().enumerate() {
+                            rendered.push_str(&to_json(&item.file, i + 1, r).to_string());
+                            rendered.push('\n');
+                        }
+                    }
+                    Outcome {
+                        file: item.file,
+                        position: item.position,
+                        result,
+                        rendered,
+                    }
                 })
                 .collect()
         });
@@ -62,12 +77,12 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                             writeln!(out, "{}", json!({"file": o.file, "index": 0, "records": 0}))?;
                         }
                     }
+                    out.write_all(o.rendered.as_bytes())?;
                     for (i, r) in records.iter().enumerate() {
                         summary.add(r);
-                        let v = to_json(&o.file, i + 1, r);
                         match args.format {
-                            Format::Jsonl => writeln!(out, "{v}")?,
-                            Format::Json => all.push(v),
+                            Format::Jsonl => {}
+                            Format::Json => all.push(to_json(&o.file, i + 1, r)),
                             Format::Table => table_row(out, &o.file, r)?,
                         }
                     }

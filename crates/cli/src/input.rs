@@ -95,7 +95,7 @@ pub struct Mbox {
     reader: BufReader<File>,
     file: String,
     position: usize,
-    pending: Vec<u8>,
+    started: bool,
     done: bool,
 }
 
@@ -106,7 +106,7 @@ impl Mbox {
             reader: BufReader::with_capacity(1 << 20, File::open(path)?),
             file: path.display().to_string(),
             position: 0,
-            pending: Vec::new(),
+            started: false,
             done: false,
         })
     }
@@ -115,71 +115,70 @@ impl Mbox {
 impl Iterator for Mbox {
     type Item = Item;
     fn next(&mut self) -> Option<Item> {
-        if self.done {
-            return None;
-        }
-        let mut msg: Vec<u8> = Vec::new();
-        let mut too_big = false;
-        let mut started = !self.pending.is_empty();
-        self.pending.clear();
-        let mut line = Vec::new();
+        // Lines are read straight into the message buffer; a `From ` line
+        // ends the message (and is dropped), `>From ` is unquoted (mboxrd).
         loop {
-            line.clear();
-            match self.reader.read_until(b'\n', &mut line) {
-                Ok(0) => {
-                    self.done = true;
-                    break;
-                }
-                Ok(_) => {
-                    if line.starts_with(b"From ") {
-                        if started {
-                            self.pending.extend_from_slice(b"x");
-                            break;
+            if self.done {
+                return None;
+            }
+            let mut msg: Vec<u8> = Vec::new();
+            let mut too_big = false;
+            loop {
+                let start = msg.len();
+                match self.reader.read_until(b'\n', &mut msg) {
+                    Ok(0) => {
+                        self.done = true;
+                        break;
+                    }
+                    Ok(_) => {
+                        let line = &msg[start..];
+                        if line.starts_with(b"From ") {
+                            msg.truncate(start);
+                            if self.started {
+                                break;
+                            }
+                            self.started = true;
+                            continue;
                         }
-                        started = true;
-                        continue;
+                        if line.starts_with(b">From ") {
+                            msg.remove(start);
+                        }
+                        if msg.len() > MAX_MESSAGE {
+                            too_big = true;
+                            msg.truncate(start);
+                            msg.shrink_to(MAX_MESSAGE);
+                        }
                     }
-                    // mboxrd: ">From " lines were quoted.
-                    let l: &[u8] = if line.starts_with(b">From ") {
-                        &line[1..]
-                    } else {
-                        &line
-                    };
-                    if msg.len() + l.len() > MAX_MESSAGE {
-                        too_big = true;
-                    } else {
-                        msg.extend_from_slice(l);
+                    Err(e) => {
+                        self.done = true;
+                        self.position += 1;
+                        return Some(Item {
+                            file: self.file.clone(),
+                            position: self.position,
+                            bytes: Err(format!("read error: {e}")),
+                        });
                     }
-                }
-                Err(e) => {
-                    self.done = true;
-                    self.position += 1;
-                    return Some(Item {
-                        file: self.file.clone(),
-                        position: self.position,
-                        bytes: Err(format!("read error: {e}")),
-                    });
                 }
             }
+            if msg.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            self.position += 1;
+            let bytes = if too_big {
+                Err(format!(
+                    "message {} is larger than {} MiB; skipped",
+                    self.position,
+                    MAX_MESSAGE >> 20
+                ))
+            } else {
+                Ok(msg)
+            };
+            return Some(Item {
+                file: self.file.clone(),
+                position: self.position,
+                bytes,
+            });
         }
-        if msg.iter().all(|b| b.is_ascii_whitespace()) {
-            return if self.done { None } else { self.next() };
-        }
-        self.position += 1;
-        let bytes = if too_big {
-            Err(format!(
-                "message {} is larger than {} MiB; skipped",
-                self.position,
-                MAX_MESSAGE >> 20
-            ))
-        } else {
-            Ok(msg)
-        };
-        Some(Item {
-            file: self.file.clone(),
-            position: self.position,
-            bytes,
-        })
     }
 }
 
