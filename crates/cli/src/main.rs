@@ -2,6 +2,7 @@
 //! rally the others hit by the same problem.
 
 mod analyze;
+mod check;
 mod input;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -34,6 +35,70 @@ enum Cmd {
     ///   outcry analyze --format jsonl bounces.mbox > records.jsonl
     #[command(verbatim_doc_comment)]
     Analyze(AnalyzeArgs),
+    /// Check IPs and domains against DNS blocklists, and find who owns each IP.
+    ///
+    /// Every (address, list) pair is reported as listed (with the return
+    /// codes, what they mean and the list's TXT reason), clear, or error
+    /// (timeout, refused, an operator's error code, a dead list): an error
+    /// is never shown as clear or listed. For each IP: its PTR name, whether
+    /// the name resolves back, and the owner when it is a big provider's
+    /// outbound infrastructure (marked as a shared pool).
+    ///
+    /// Use your own resolver: Spamhaus and others refuse public resolvers
+    /// (8.8.8.8, 1.1.1.1, ...) and answer them with error codes.
+    ///
+    /// Exit status: 0 everything clear; 1 listed on at least one blocklist;
+    /// 2 errors only (nothing listed, some lists could not be asked).
+    ///
+    /// Examples:
+    ///   outcry check 40.107.22.93 example.com
+    ///   outcry check --resolver 127.0.0.1:5353 --format json 192.0.2.1
+    ///   outcry check --from-bounces ~/Maildir/.Bounces
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
+}
+
+/// Output formats of `check`.
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// A readable table.
+    Table,
+    /// A JSON array: one object per IP or domain.
+    Json,
+}
+
+/// Arguments of `outcry check`.
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// IP addresses (IPv4 or IPv6) and domains to check.
+    targets: Vec<String>,
+    /// Also check every sending IP found in these bounces (files, folders, mbox).
+    #[arg(long, value_name = "PATH")]
+    from_bounces: Vec<PathBuf>,
+    /// Read more targets from this file, one per line (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// The DNS resolver to ask, ADDR or ADDR:PORT (default: the system's).
+    #[arg(long, value_name = "ADDR[:PORT]", env = "OUTCRY_RESOLVER")]
+    resolver: Option<String>,
+    /// A catalog file (same format as the bundled one) that adds or overrides lists.
+    #[arg(long, value_name = "FILE")]
+    catalog: Option<PathBuf>,
+    /// Only these lists (ids or zones, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    lists: Vec<String>,
+    /// Seconds to wait for one answer.
+    #[arg(long, default_value_t = 3.0)]
+    timeout: f64,
+    /// Queries in flight at once.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = CheckFormat::Table)]
+    format: CheckFormat,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// Output formats of `analyze`.
@@ -71,6 +136,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Analyze(a) => analyze::run(&a),
+        Cmd::Check(a) => check::run(&a),
     };
     match result {
         Ok(code) => code,
