@@ -453,3 +453,21 @@ async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Out
         .map(|o| o.expect("every future completed"))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Recognising a public resolver needs no query (and sends none).
+    #[tokio::test]
+    async fn public_resolvers_are_recognised() {
+        let cfg = |addr: &str| CheckerConfig {
+            resolver: Some(addr.parse().unwrap()),
+            ..CheckerConfig::default()
+        };
+        let c = Checker::new(Catalog::bundled(), &cfg("8.8.8.8:53")).unwrap();
+        assert_eq!(c.public_resolver(), Some("8.8.8.8"));
+        let c = Checker::new(Catalog::bundled(), &cfg("127.0.0.1:53")).unwrap();
+        assert_eq!(c.public_resolver(), None);
+    }
+}
