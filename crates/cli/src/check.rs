@@ -72,6 +72,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         timeout: Duration::from_secs_f64(args.timeout.max(0.05)),
         attempts: 2,
         concurrency: args.concurrency.max(1),
+        ptr: !args.no_ptr,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -96,6 +96,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = CheckFormat::Table)]
     format: CheckFormat,
+    /// Skip the PTR lookups (ownership then rests on the prefix table alone).
+    #[arg(long)]
+    no_ptr: bool,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,

@@ -88,6 +88,8 @@ pub struct CheckerConfig {
     pub attempts: usize,
     /// Queries in flight at once.
     pub concurrency: usize,
+    /// Look up PTR names (and confirm them forward).
+    pub ptr: bool,
 }
 
 impl Default for CheckerConfig {
@@ -97,6 +99,7 @@ impl Default for CheckerConfig {
             timeout: Duration::from_secs(3),
             attempts: 2,
             concurrency: 64,
+            ptr: true,
         }
     }
 }
@@ -154,6 +157,7 @@ pub struct Checker {
     permits: Arc<Semaphore>,
     pace: Pace,
     timeout: Duration,
+    ptr: bool,
     public_resolver: Option<String>,
     /// Zones found to answer for everything (checked once per zone).
     health: tokio::sync::Mutex<HashMap<String, Option<String>>>,
@@ -195,6 +199,7 @@ impl Checker {
             permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
             pace: Pace::default(),
             timeout: config.timeout,
+            ptr: config.ptr,
             public_resolver,
             health: tokio::sync::Mutex::new(HashMap::new()),
         })
@@ -212,7 +217,7 @@ impl Checker {
 
     /// Check one IP: PTR with forward confirmation, owner, and every IP list.
     pub async fn check_ip(&self, ip: IpAddr) -> IpReport {
-        let (ptr, confirmed) = self.ptr(ip).await;
+        let (ptr, confirmed) = if self.ptr { self.ptr(ip).await } else { (None, false) };
         let owner = owner::recognise(ip, if confirmed { ptr.as_deref() } else { None });
         let lists: Vec<&ListSpec> = self
             .catalog

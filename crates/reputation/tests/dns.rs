@@ -59,6 +59,7 @@ fn config(port: u16, timeout_ms: u64) -> CheckerConfig {
         timeout: Duration::from_millis(timeout_ms),
         attempts: 1,
         concurrency: 16,
+        ptr: true,
     }
 }
 
