@@ -2,6 +2,8 @@
 
 use crate::catalog::{Catalog, ListSpec, Reading};
 use crate::owner::{self, Owner};
+use crate::udp::{Outcome, UdpClient};
+use crate::wire::{self, Answer};
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -161,6 +163,11 @@ pub struct Checker {
     public_resolver: Option<String>,
     /// Zones found to answer for everything (checked once per zone).
     health: tokio::sync::Mutex<HashMap<String, Option<String>>>,
+    /// The nameserver blocklist queries go to.
+    server: Option<SocketAddr>,
+    /// The fast path for blocklist queries (see `udp`), made on first use.
+    udp: tokio::sync::OnceCell<Option<UdpClient>>,
+    attempts: usize,
 }
 
 impl Checker {
@@ -189,6 +196,16 @@ impl Checker {
             .with_options(opts)
             .build()
             .map_err(|e| SetupError(e.to_string()))?;
+        let server = config.resolver.or_else(|| {
+            hickory_resolver::system_conf::read_system_conf()
+                .ok()
+                .and_then(|(c, _)| {
+                    c.name_servers().first().map(|ns| {
+                        let port = ns.connections.first().map(|c| c.port).unwrap_or(53);
+                        SocketAddr::new(ns.ip, port)
+                    })
+                })
+        });
         let public_resolver = config
             .resolver
             .map(|a| a.ip().to_string())
@@ -202,6 +219,9 @@ impl Checker {
             ptr: config.ptr,
             public_resolver,
             health: tokio::sync::Mutex::new(HashMap::new()),
+            server,
+            udp: tokio::sync::OnceCell::new(),
+            attempts: config.attempts.max(1),
         })
     }
 
@@ -217,7 +237,11 @@ impl Checker {
 
     /// Check one IP: PTR with forward confirmation, owner, and every IP list.
     pub async fn check_ip(&self, ip: IpAddr) -> IpReport {
-        let (ptr, confirmed) = if self.ptr { self.ptr(ip).await } else { (None, false) };
+        let (ptr, confirmed) = if self.ptr {
+            self.ptr(ip).await
+        } else {
+            (None, false)
+        };
         let owner = owner::recognise(ip, if confirmed { ptr.as_deref() } else { None });
         let lists: Vec<&ListSpec> = self
             .catalog
@@ -292,13 +316,12 @@ impl Checker {
         } else {
             owner::reverse_name(IpAddr::from([127, 0, 0, 1]), &l.zone)
         };
-        let verdict = match self.resolver.ipv4_lookup(probe.as_str()).await {
-            Ok(lookup) if !lookup.answers().is_empty() => {
-                let answers: Vec<String> =
-                    a_answers(&lookup).iter().map(|a| a.to_string()).collect();
+        let verdict = match self.ask_a(&probe).await {
+            Ok(found) if !found.is_empty() => {
+                let answers: Vec<String> = found.iter().map(|a| a.to_string()).collect();
                 // An operator error code on the probe is the operator speaking
                 // (e.g. refusing a public resolver): not a wildcard.
-                let errorish = a_answers(&lookup)
+                let errorish = found
                     .iter()
                     .all(|a| matches!(l.read(*a), Reading::Error(_)));
                 (!errorish).then(|| {
@@ -336,10 +359,9 @@ impl Checker {
         }
         self.pace.wait(&l.zone, l.max_qps).await;
         let _permit = self.permits.acquire().await;
-        let answer = self.resolver.ipv4_lookup(name.as_str()).await;
+        let answer = self.ask_a(&name).await;
         match answer {
-            Ok(lookup) => {
-                let answers = a_answers(&lookup);
+            Ok(answers) => {
                 if answers.is_empty() {
                     r.status = Status::Clear;
                     return r;
@@ -377,20 +399,87 @@ impl Checker {
                 }
                 r.status = Status::Listed;
                 r.good = all_good;
-                if let Ok(txt) = self.resolver.txt_lookup(name.as_str()).await {
-                    for rec in txt.answers() {
-                        if let RData::TXT(t) = &rec.data {
-                            r.txt.push(t.to_string());
-                        }
-                    }
-                }
+                r.txt = self.ask_txt(&name).await;
             }
-            Err(e) => match classify_error(&e, self.timeout) {
-                Ok(()) => r.status = Status::Clear,
-                Err(msg) => r.error = Some(msg),
-            },
+            Err(msg) => r.error = Some(msg),
         }
         r
+    }
+
+    /// The UDP fast path, when a nameserver address is known.
+    async fn udp(&self) -> Option<&UdpClient> {
+        self.udp
+            .get_or_init(|| async {
+                let server = self.server?;
+                UdpClient::new(server, self.timeout, self.attempts)
+                    .await
+                    .ok()
+            })
+            .await
+            .as_ref()
+    }
+
+    /// A records of `name`: `Ok(empty)` when it does not exist, `Err` when
+    /// no usable answer came.
+    async fn ask_a(&self, name: &str) -> Result<Vec<std::net::Ipv4Addr>, String> {
+        if let Some(udp) = self.udp().await {
+            match udp.query(name, wire::TYPE_A).await {
+                Outcome::Answers(a) => {
+                    return Ok(a
+                        .iter()
+                        .filter_map(|x| {
+                            if let Answer::A(ip) = x {
+                                Some(*ip)
+                            } else {
+                                None
+                            }
+                        })
+                        .collect());
+                }
+                Outcome::NoRecords => return Ok(Vec::new()),
+                Outcome::Rcode(code) => return Err(rcode_message(code)),
+                Outcome::Timeout => {
+                    return Err(format!("no answer within {:?} (timeout)", self.timeout));
+                }
+                Outcome::Truncated => {} // retried below over TCP
+            }
+        }
+        match self.resolver.ipv4_lookup(name).await {
+            Ok(lookup) => Ok(a_answers(&lookup)),
+            Err(e) => classify_error(&e, self.timeout).map(|()| Vec::new()),
+        }
+    }
+
+    /// TXT strings of `name` (best effort: the reason a list gives).
+    async fn ask_txt(&self, name: &str) -> Vec<String> {
+        if let Some(udp) = self.udp().await
+            && let Outcome::Answers(a) = udp.query(name, wire::TYPE_TXT).await
+        {
+            return a
+                .into_iter()
+                .filter_map(|x| {
+                    if let Answer::Txt(t) = x {
+                        Some(t)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+        }
+        match self.resolver.txt_lookup(name).await {
+            Ok(txt) => txt
+                .answers()
+                .iter()
+                .filter_map(|rec| {
+                    if let RData::TXT(t) = &rec.data {
+                        Some(t.to_string())
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
     }
 }
 
@@ -403,6 +492,22 @@ fn a_answers(lookup: &hickory_resolver::lookup::Lookup) -> Vec<std::net::Ipv4Add
             _ => None,
         })
         .collect()
+}
+
+fn rcode_message(code: u8) -> String {
+    let name = match code {
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        _ => "an error code",
+    };
+    let hint = if code == 5 {
+        " (the resolver refuses this query; is it allowed to recurse for you?)"
+    } else {
+        ""
+    };
+    format!("the server answered {name} ({code}){hint}")
 }
 
 /// `Ok(())` for "not listed" (NXDOMAIN or no A record); otherwise why the

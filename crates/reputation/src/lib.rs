@@ -20,6 +20,8 @@
 mod catalog;
 mod check;
 mod owner;
+mod udp;
+mod wire;
 
 pub use catalog::{Catalog, CatalogError, CodeSpec, ListKind, ListSpec, Reading};
 pub use check::{Checker, CheckerConfig, DomainReport, IpReport, ListResult, SetupError, Status};
