@@ -24,104 +24,119 @@ pub(crate) struct RecipientFields {
 }
 
 /// Parse the fields of DSN text into the per-message part and one entry per
-/// recipient. Tolerates missing blank lines between groups: a new
-/// `Final-Recipient`/`Original-Recipient` starts a new recipient.
+/// recipient. Groups are separated by blank lines; inside a recipient group
+/// the fields may come in any order (Facebook puts `Diagnostic-Code` before
+/// `Final-Recipient`). A group holding several `Final-Recipient` fields
+/// without blank lines between them is split at each one.
 pub(crate) fn parse(text: &str) -> (MessageFields, Vec<RecipientFields>) {
     let mut msg = MessageFields::default();
     let mut out: Vec<RecipientFields> = Vec::new();
-    let mut cur: Option<RecipientFields> = None;
-    let mut original: Option<String> = None;
-
-    for (name, value) in fields(text) {
-        let lname = name.to_ascii_lowercase();
-        match lname.as_str() {
-            "reporting-mta" => msg.reporting_mta = strip_type(&value),
-            "arrival-date" => msg.arrival_date = parse_date(&value),
-            "final-recipient" | "original-recipient" | "x-actual-recipient" => {
-                let addr = crate::address::clean(&strip_type(&value));
-                if lname == "original-recipient" {
-                    if cur
-                        .as_ref()
-                        .is_some_and(|c| !c.recipient.is_empty() && c.action.is_some())
-                    {
-                        out.extend(cur.take());
-                    }
-                    original = Some(addr);
-                    continue;
-                }
-                if lname == "x-actual-recipient" {
-                    if let Some(c) = cur.as_mut()
-                        && !crate::address::is_address(&c.recipient)
-                        && crate::address::is_address(&addr)
-                    {
-                        c.recipient = addr;
-                    }
-                    continue;
-                }
-                if let Some(c) = cur.take() {
-                    out.push(c);
-                }
-                let mut r = RecipientFields {
-                    recipient: addr,
-                    ..Default::default()
-                };
-                if let Some(o) = original.take()
-                    && !crate::address::is_address(&r.recipient)
-                {
-                    r.recipient = o;
-                }
-                cur = Some(r);
-            }
-            "action" => {
-                if let Some(c) = cur.as_mut() {
-                    c.action = Action::parse(&value);
+    for group in groups(text) {
+        let fields = fields(&group);
+        let is_recipient = |n: &str| {
+            n.eq_ignore_ascii_case("final-recipient")
+                || n.eq_ignore_ascii_case("original-recipient")
+        };
+        if !fields.iter().any(|(n, _)| is_recipient(n)) {
+            for (name, value) in &fields {
+                match name.to_ascii_lowercase().as_str() {
+                    "reporting-mta" => msg.reporting_mta = strip_type(value),
+                    "arrival-date" => msg.arrival_date = parse_date(value),
+                    _ => {}
                 }
             }
-            "status" => {
-                if let Some(c) = cur.as_mut() {
-                    c.status = status::find_status(&value).unwrap_or_default();
-                }
-            }
-            "remote-mta" => {
-                if let Some(c) = cur.as_mut() {
-                    // "dns; mx.example.jp. (192.0.2.1, the server for ...)"
-                    let v = strip_type(&value);
-                    let host = v
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .trim_matches(['[', ']']);
-                    c.remote_mta = host.trim_end_matches('.').to_ascii_lowercase();
-                }
-            }
-            "diagnostic-code" => {
-                if let Some(c) = cur.as_mut() {
-                    let (t, v) = split_type(&value);
-                    c.diagnostic_type = t.to_ascii_uppercase();
-                    c.diagnostic = v.trim().to_string();
-                }
-            }
-            "last-attempt-date" => {
-                if let Some(c) = cur.as_mut() {
-                    c.last_attempt = parse_date(&value);
-                }
-            }
-            _ => {}
+            continue;
         }
-    }
-    if let Some(c) = cur {
-        out.push(c);
-    }
-    if out.is_empty()
-        && let Some(o) = original
-    {
-        out.push(RecipientFields {
-            recipient: o,
-            ..Default::default()
-        });
+        // Split the group at every Final-Recipient after the first one.
+        let finals: Vec<usize> = fields
+            .iter()
+            .enumerate()
+            .filter(|(_, (n, _))| n.eq_ignore_ascii_case("final-recipient"))
+            .map(|(i, _)| i)
+            .collect();
+        let mut cuts: Vec<usize> = vec![0];
+        cuts.extend(finals.iter().skip(1).map(|&i| {
+            // An Original-Recipient right before a Final-Recipient belongs to it.
+            if i > 0 && fields[i - 1].0.eq_ignore_ascii_case("original-recipient") {
+                i - 1
+            } else {
+                i
+            }
+        }));
+        cuts.push(fields.len());
+        for w in cuts.windows(2) {
+            if let Some(r) = recipient(&fields[w[0]..w[1]], &mut msg) {
+                out.push(r);
+            }
+        }
     }
     out.retain(|r| !r.recipient.is_empty());
     (msg, out)
+}
+
+/// One recipient from its fields.
+fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<RecipientFields> {
+    let mut r = RecipientFields::default();
+    let (mut final_rcpt, mut original, mut actual) = (None, None, None);
+    for (name, value) in fields {
+        match name.to_ascii_lowercase().as_str() {
+            "final-recipient" => final_rcpt = Some(crate::address::clean(&strip_type(value))),
+            "original-recipient" => original = Some(crate::address::clean(&strip_type(value))),
+            "x-actual-recipient" => actual = Some(crate::address::clean(&strip_type(value))),
+            "action" => r.action = Action::parse(value),
+            "status" => r.status = status::find_status(value).unwrap_or_default(),
+            "remote-mta" => {
+                // "dns; mx.example.jp. (192.0.2.1, the server for ...)"
+                let v = strip_type(value);
+                let host = v
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .trim_matches(['[', ']']);
+                r.remote_mta = host.trim_end_matches('.').to_ascii_lowercase();
+            }
+            "diagnostic-code" => {
+                let (t, v) = split_type(value);
+                r.diagnostic_type = t.to_ascii_uppercase();
+                r.diagnostic = v.trim().to_string();
+            }
+            "last-attempt-date" => r.last_attempt = parse_date(value),
+            "reporting-mta" => msg.reporting_mta = strip_type(value),
+            "arrival-date" => msg.arrival_date = parse_date(value),
+            _ => {}
+        }
+    }
+    let ok = |a: &Option<String>| a.as_deref().is_some_and(crate::address::is_address);
+    r.recipient = if ok(&final_rcpt) {
+        final_rcpt?
+    } else if ok(&actual) {
+        actual?
+    } else if ok(&original) {
+        original?
+    } else {
+        final_rcpt.or(original).unwrap_or_default()
+    };
+    Some(r)
+}
+
+/// Blank-line separated groups of lines.
+fn groups(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        } else {
+            cur.push_str(line);
+            cur.push('\n');
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 /// `name: value` pairs with continuation lines unfolded.

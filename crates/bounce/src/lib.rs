@@ -67,9 +67,25 @@ pub fn analyze(raw: &[u8]) -> Result<Vec<Record>, Error> {
         return Err(Error::Empty);
     }
     let raw = &raw[..raw.len().min(MAX_MESSAGE_BYTES)];
+    analyze_nested(raw, 0)
+}
+
+/// How many forwarded layers are unwrapped to find a bounce.
+const MAX_FORWARDS: usize = 3;
+
+fn analyze_nested(raw: &[u8], depth: usize) -> Result<Vec<Record>, Error> {
     let norm = message::normalise_newlines(raw);
     let flat = message::flatten(&norm).ok_or(Error::NotAMessage(raw.len().min(4096)))?;
-    Ok(decode(&flat))
+    let records = decode(&flat);
+    // A bounce forwarded as an attachment (a notification about a
+    // notification): decode the attached message.
+    if records.is_empty()
+        && depth < MAX_FORWARDS
+        && let Some(inner) = &flat.nested
+    {
+        return Ok(analyze_nested(inner, depth + 1).unwrap_or_default());
+    }
+    Ok(records)
 }
 
 /// One recipient's facts before classification.
@@ -125,10 +141,14 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     let texts = text::scan(f.note(), &exclude);
     for s in source {
         let (m, rcpts) = dsn::parse(s);
+        let single = rcpts.len() == 1 && texts.len() == 1;
         for r in rcpts {
+            // The text names the same recipient, or (one of each) the
+            // address the DSN expanded to (X-Actual-Recipient, aliases).
             let from_text = texts
                 .iter()
-                .find(|t| t.recipient.eq_ignore_ascii_case(&r.recipient));
+                .find(|t| t.recipient.eq_ignore_ascii_case(&r.recipient))
+                .or(if single { texts.first() } else { None });
             let mut d = Draft {
                 recipient: r.recipient,
                 action: r.action,

@@ -36,6 +36,8 @@ pub(crate) struct Flat {
     pub received_by: String,
     /// Where the notification ends in `text` (the returned message follows).
     pub note_end: usize,
+    /// The first attached message, whole (a forwarded bounce is decoded from it).
+    pub nested: Option<Vec<u8>>,
 }
 
 impl Flat {
@@ -68,6 +70,9 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
 /// The `by` host of a raw `Received:` value.
 static RECEIVED_BY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)by\s+\[?([A-Za-z0-9][A-Za-z0-9.\-:]*)").unwrap());
+
+/// The largest attached message kept for decoding a forwarded bounce.
+const NESTED_MAX: usize = 4 << 20;
 
 /// The bounce headers the decoders look at; the rest are not copied.
 const WANTED_HEADERS: &[&str] = &[
@@ -177,6 +182,9 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             }
             PartType::Message(m) => {
                 let raw = m.raw_message();
+                if f.nested.is_none() && raw.len() <= NESTED_MAX {
+                    f.nested = Some(raw.to_vec());
+                }
                 let end = header_end(raw);
                 append_headers(
                     &mut f.original_headers,
