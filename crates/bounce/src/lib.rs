@@ -275,19 +275,10 @@ fn looks_like_bounce(f: &Flat) -> bool {
     if f.report_type == "delivery-status" {
         return true;
     }
-    let daemon = [
-        "mailer-daemon",
-        "postmaster",
-        "mail-daemon",
-        "mailer_daemon",
-        "mdaemon",
-        "bounce",
-        "noreply",
-        "no-reply",
-        "mail delivery",
-        "mailerdaemon",
-    ];
-    if daemon.iter().any(|d| from.contains(d)) || f.from.is_empty() {
+    // "MAILER-DAEMON", "mailer_daemon", "post_master", "Mail Delivery ...".
+    let squeezed: String = from.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '@').collect();
+    let daemon = ["mailerdaemon", "postmaster", "maildaemon", "mdaemon", "bounce", "noreply", "maildelivery"];
+    if daemon.iter().any(|d| squeezed.contains(d)) || f.from.is_empty() {
         return true;
     }
     let subjects = [

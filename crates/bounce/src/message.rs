@@ -176,7 +176,9 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
                     f.feedback.push(s.into_owned());
                 } else if sub.contains("rfc822-headers") || sub == "rfc822-header" {
                     append_headers(&mut f.original_headers, &s);
-                } else if ctype == "text" {
+                } else if ctype == "text" || ctype == "multipart" {
+                    // Text, or a multipart whose boundary was lost (a
+                    // malformed header): read its bytes as text.
                     push_text(&mut f.text, &s);
                 }
             }
