@@ -32,6 +32,7 @@ mod reason;
 mod record;
 mod rhost;
 mod rules;
+mod ses;
 mod status;
 mod text;
 
@@ -90,7 +91,7 @@ fn analyze_nested(raw: &[u8], depth: usize) -> Result<Vec<Record>, Error> {
 
 /// One recipient's facts before classification.
 #[derive(Default)]
-struct Draft {
+pub(crate) struct Draft {
     recipient: String,
     action: Option<Action>,
     status: String,
@@ -117,6 +118,8 @@ fn decode(f: &Flat) -> Vec<Record> {
             (arf(f), Decoder::ARF)
         } else if let Some(d) = from_dsn(f) {
             d
+        } else if let Some(d) = ses::parse(&f.text) {
+            (d, Decoder::AmazonSES)
         } else if let Some(d) = from_text(f) {
             d
         } else if let Some(v) = auto_reply(f) {
@@ -276,8 +279,19 @@ fn looks_like_bounce(f: &Flat) -> bool {
         return true;
     }
     // "MAILER-DAEMON", "mailer_daemon", "post_master", "Mail Delivery ...".
-    let squeezed: String = from.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '@').collect();
-    let daemon = ["mailerdaemon", "postmaster", "maildaemon", "mdaemon", "bounce", "noreply", "maildelivery"];
+    let squeezed: String = from
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '@')
+        .collect();
+    let daemon = [
+        "mailerdaemon",
+        "postmaster",
+        "maildaemon",
+        "mdaemon",
+        "bounce",
+        "noreply",
+        "maildelivery",
+    ];
     if daemon.iter().any(|d| squeezed.contains(d)) || f.from.is_empty() {
         return true;
     }
