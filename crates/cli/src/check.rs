@@ -74,7 +74,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         concurrency: args.concurrency.max(1),
         ptr: !args.no_ptr,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -113,19 +113,35 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         CheckFormat::Json => {
-            let mut docs: Vec<serde_json::Value> = Vec::new();
+            /// An IP report with how many bounce records cite the IP.
+            #[derive(serde::Serialize)]
+            struct Cited<'a> {
+                #[serde(flatten)]
+                report: &'a IpReport,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                bounces_citing: Option<usize>,
+            }
+            write!(out, "[")?;
+            let mut first = true;
             for r in &ips {
-                let mut v = serde_json::to_value(r)?;
-                if let Some(n) = cited.get(&r.ip) {
-                    v["bounces_citing"] = (*n).into();
+                if !first {
+                    write!(out, ",")?;
                 }
-                docs.push(v);
+                first = false;
+                let c = Cited {
+                    report: r,
+                    bounces_citing: cited.get(&r.ip).copied(),
+                };
+                serde_json::to_writer_pretty(&mut out, &c)?;
             }
             for d in &domains {
-                docs.push(serde_json::to_value(d)?);
+                if !first {
+                    write!(out, ",")?;
+                }
+                first = false;
+                serde_json::to_writer_pretty(&mut out, d)?;
             }
-            serde_json::to_writer_pretty(&mut out, &docs)?;
-            writeln!(out)?;
+            writeln!(out, "]")?;
         }
         CheckFormat::Table => print_table(&mut out, &ips, &domains, &cited)?,
     }
