@@ -18,6 +18,9 @@ struct Class {
     codes: BTreeMap<String, String>,
     #[serde(default)]
     needs: BTreeMap<String, String>,
+    /// The service's own error codes follow this text (`AUP#CXBL`, ` IB104`).
+    #[serde(default)]
+    code_prefix: Option<String>,
 }
 
 struct Compiled {
@@ -25,6 +28,7 @@ struct Compiled {
     phrases: Vec<(Reason, Vec<String>)>,
     codes: Vec<(String, Reason)>,
     needs: Vec<(Reason, char)>,
+    code_prefix: Option<String>,
 }
 
 static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
@@ -50,6 +54,7 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
                     .iter()
                     .map(|(r, n)| (parse(r), n.chars().next().unwrap_or('5')))
                     .collect(),
+                code_prefix: c.code_prefix.map(|p| p.to_ascii_lowercase()),
             }
         })
         .collect()
@@ -89,7 +94,18 @@ pub(crate) fn find(
     class: Option<char>,
 ) -> Option<Reason> {
     let c = class_of(domain, remote, reporting)?;
-    if !c.codes.is_empty()
+    if let Some(prefix) = &c.code_prefix {
+        // The token right after the prefix: "AUP#CXBL" -> "cxbl".
+        if let Some(i) = lower.find(prefix.as_str()) {
+            let token: String = lower[i + prefix.len()..]
+                .chars()
+                .take_while(|ch| ch.is_ascii_alphanumeric())
+                .collect();
+            if let Some((_, r)) = c.codes.iter().find(|(k, _)| *k == token) {
+                return Some(*r);
+            }
+        }
+    } else if !c.codes.is_empty()
         && let Some(code) = label_code(lower)
         && let Some((_, r)) = c.codes.iter().find(|(k, _)| code.ends_with(k.as_str()))
     {
