@@ -14,9 +14,15 @@ static STATUS_RE: LazyLock<Regex> = LazyLock::new(|| {
 static REPLY_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?:^|[\s:;(\['"<#])([245][0-5]\d)(?:[\s\-:,]|$)"#).unwrap());
 
-/// The first enhanced status code found in `text`, if any.
+/// The first failure (4.x.x or 5.x.x) enhanced status code found in
+/// `text`, else the first code of any class (a transcript quotes the
+/// successes before the failure: "250 2.1.5 Ok ... 451 4.3.0 Error").
 pub fn find_status(text: &str) -> Option<String> {
-    find_all_status(text).into_iter().next()
+    let all = find_all_status(text);
+    all.iter()
+        .find(|s| !s.starts_with('2'))
+        .or(all.first())
+        .cloned()
 }
 
 /// Every enhanced status code found in `text`, in order.
@@ -27,9 +33,20 @@ pub fn find_all_status(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The first SMTP reply code found in `text`, if any.
+/// The first failure (4xx or 5xx) SMTP reply code found in `text`, else the
+/// first reply code of any class.
 pub fn find_reply(text: &str) -> Option<u16> {
-    REPLY_RE.captures(text).and_then(|c| c[1].parse().ok())
+    let mut first = None;
+    for c in REPLY_RE.captures_iter(text) {
+        let Ok(code) = c[1].parse::<u16>() else {
+            continue;
+        };
+        if code >= 400 {
+            return Some(code);
+        }
+        first.get_or_insert(code);
+    }
+    first
 }
 
 /// Choose between the `Status:` field and the code quoted in the error text.

@@ -49,7 +49,7 @@ static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static TRANSCRIPT_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)^\s*(?:sent\s*)?(?:>>>|<<<)?\s*RCPT\s+TO:\s*<?({})>?",
+        r"(?i)^\s*(?:sent\s*|in:\s*)?(?:>>>|<<<)?\s*RCPT\s+TO:\s*<?({})>?",
         ADDR_RE.as_str()
     ))
     .unwrap()
@@ -306,7 +306,17 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
 fn transcript_command(raw: &str) -> Option<Command> {
     let mut last = None;
     for line in raw.lines() {
+        // Sendmail writes ">>> RCPT" / "<<< 550"; Postfix's server-side
+        // transcript writes "In: RCPT" / "Out: 550".
         let t = line.trim_start();
+        let t = if let Some(rest) = t.strip_prefix("In:") {
+            format!(">>>{rest}")
+        } else if let Some(rest) = t.strip_prefix("Out:") {
+            format!("<<< {}", rest.trim_start())
+        } else {
+            t.to_string()
+        };
+        let t = t.as_str();
         if let Some(cmd) = t.strip_prefix(">>>") {
             let c = cmd.trim().to_ascii_uppercase();
             last = if c.starts_with("RCPT") {
