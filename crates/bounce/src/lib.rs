@@ -625,7 +625,31 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
     None
 }
 
-fn finish(d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Record {
+/// Multi-line SMTP replies arrive as "550-5.2.1 The user ... at a rate that
+/// 550-5.2.1 prevents additional ...": drop the repeated prefixes so the
+/// sentence reads whole.
+fn unwrap_multiline(diag: &str) -> String {
+    static CONT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\s[245]\d\d[- ][245]\.\d{1,3}\.\d{1,3}\s+").unwrap());
+    static CONT_BARE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s[245]\d\d-\s*").unwrap());
+    let first_end = CONT.find(diag).map(|m| m.end()).unwrap_or(0);
+    if first_end == 0 && !CONT_BARE.is_match(diag) {
+        return diag.to_string();
+    }
+    let (head, tail) = diag.split_at(first_end);
+    let tail = CONT.replace_all(tail, " ");
+    let tail = CONT_BARE.replace_all(&tail, " ");
+    format!("{head}{tail}")
+}
+
+fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Record {
+    if d.diagnostic.contains('-') {
+        d.diagnostic = unwrap_multiline(&d.diagnostic);
+    }
+    if d.diagnostic.is_empty() && d.preset.is_none() {
+        // Nothing per recipient: the notification's own words are all there is.
+        d.diagnostic = text::collapse(f.note()).chars().take(1000).collect();
+    }
     let reply = d.reply.or_else(|| {
         let diag = &d.diagnostic;
         let after_said = diag

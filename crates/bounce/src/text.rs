@@ -288,7 +288,25 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
 }
 
 fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
-    let diagnostic = trim_diagnostic(diagnostic);
+    // In an SMTP transcript the remote server speaks on the "<<<" lines;
+    // the local MTA's own summary ("550 5.1.1 <a>... User unknown") is its
+    // interpretation, not the refusal. Keep the server's words.
+    // Sendmail's "(reason: 551 not our user)" line says which reply counts.
+    let reason_line = raw.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("(reason:")
+            .map(|r| r.trim_end_matches(')').trim())
+    });
+    let said: Vec<&str> = raw
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("<<<"))
+        .map(str::trim)
+        .filter(|l| l.starts_with(['4', '5']))
+        .collect();
+    let diagnostic = match reason_line {
+        Some(reason) if !said.is_empty() => collapse(&format!("{reason} {}", said.join(" "))),
+        _ => trim_diagnostic(diagnostic),
+    };
     let command = transcript_command(raw).or_else(|| Command::find_in(raw));
     let remote_mta = HOST_RE
         .captures(raw)
