@@ -1,6 +1,6 @@
 //! `outcry analyze`: read inputs, decode in parallel batches, print.
 
-use crate::input::{self, Item, Mbox};
+use crate::input::{self, Item};
 use crate::{AnalyzeArgs, Format};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -108,43 +108,17 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     for path in &files {
-        let mbox = match input::is_mbox(path) {
-            Ok(m) => m,
-            Err(e) => {
-                failures.push((path.display().to_string(), format!("cannot open: {e}")));
-                bar.inc(1);
-                continue;
+        for item in input::messages(path) {
+            batch.push(item);
+            if batch.len() >= BATCH {
+                flush(
+                    &mut batch,
+                    &mut out,
+                    &mut summary,
+                    &mut all_records,
+                    &mut failures,
+                )?;
             }
-        };
-        if mbox {
-            match Mbox::open(path) {
-                Ok(m) => {
-                    for item in m {
-                        batch.push(item);
-                        if batch.len() >= BATCH {
-                            flush(
-                                &mut batch,
-                                &mut out,
-                                &mut summary,
-                                &mut all_records,
-                                &mut failures,
-                            )?;
-                        }
-                    }
-                }
-                Err(e) => failures.push((path.display().to_string(), format!("cannot open: {e}"))),
-            }
-        } else {
-            batch.push(input::read_one(path));
-        }
-        if batch.len() >= BATCH {
-            flush(
-                &mut batch,
-                &mut out,
-                &mut summary,
-                &mut all_records,
-                &mut failures,
-            )?;
         }
         bar.inc(1);
     }

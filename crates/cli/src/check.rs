@@ -1,6 +1,6 @@
 //! `outcry check`: blocklists and ownership for IPs and domains.
 
-use crate::input::{self, Mbox};
+use crate::input;
 use crate::{CheckArgs, CheckFormat};
 use anyhow::{Context, bail};
 use outcry_reputation::{
@@ -235,16 +235,10 @@ fn sending_ips(paths: &[std::path::PathBuf]) -> BTreeMap<IpAddr, usize> {
         }
     };
     for f in files {
-        if input::is_mbox(&f).unwrap_or(false) {
-            if let Ok(m) = Mbox::open(&f) {
-                for item in m {
-                    if let Ok(b) = item.bytes {
-                        count(&b);
-                    }
-                }
+        for item in input::messages(&f) {
+            if let Ok(b) = item.bytes {
+                count(&b);
             }
-        } else if let Ok(b) = input::read_one(&f).bytes {
-            count(&b);
         }
     }
     out

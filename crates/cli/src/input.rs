@@ -66,6 +66,26 @@ pub fn is_mbox(path: &Path) -> io::Result<bool> {
     Ok(n == 5 && &head == b"From ")
 }
 
+/// The messages of one file: every message of an mbox, or the file itself.
+/// A file that cannot be opened yields one item carrying the error.
+pub fn messages(path: &Path) -> Box<dyn Iterator<Item = Item>> {
+    let failed = |e: io::Error| -> Box<dyn Iterator<Item = Item>> {
+        Box::new(std::iter::once(Item {
+            file: path.display().to_string(),
+            position: 0,
+            bytes: Err(format!("cannot open: {e}")),
+        }))
+    };
+    match is_mbox(path) {
+        Ok(true) => match Mbox::open(path) {
+            Ok(m) => Box::new(m),
+            Err(e) => failed(e),
+        },
+        Ok(false) => Box::new(std::iter::once(read_one(path))),
+        Err(e) => failed(e),
+    }
+}
+
 /// Read a single-message file.
 pub fn read_one(path: &Path) -> Item {
     let file = path.display().to_string();
