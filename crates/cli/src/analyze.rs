@@ -35,7 +35,6 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::default();
     let mut all_records: Vec<Value> = Vec::new();
 
-    let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
     let flush = |batch: &mut Vec<Item>,
                  out: &mut dyn Write,
                  summary: &mut Summary,
@@ -107,28 +106,39 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             "RECIPIENT", "REASON", "STATUS", "REPLY", "SENDING IP", "BLOCKLIST"
         )?;
     }
-    for path in &files {
-        for item in input::messages(path) {
-            batch.push(item);
-            if batch.len() >= BATCH {
-                flush(
-                    &mut batch,
-                    &mut out,
-                    &mut summary,
-                    &mut all_records,
-                    &mut failures,
-                )?;
+    // A reader thread splits the inputs into batches while the workers
+    // decode the previous batch; two batches in flight bound the memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
+    let reader_bar = bar.clone();
+    let reader = std::thread::spawn(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        for path in &files {
+            for item in input::messages(path) {
+                batch.push(item);
+                if batch.len() >= BATCH
+                    && tx
+                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .is_err()
+                {
+                    return;
+                }
             }
+            reader_bar.inc(1);
         }
-        bar.inc(1);
+        let _ = tx.send(batch);
+    });
+    for mut batch in rx {
+        flush(
+            &mut batch,
+            &mut out,
+            &mut summary,
+            &mut all_records,
+            &mut failures,
+        )?;
     }
-    flush(
-        &mut batch,
-        &mut out,
-        &mut summary,
-        &mut all_records,
-        &mut failures,
-    )?;
+    reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the input reader thread failed"))?;
     bar.finish_and_clear();
 
     match args.format {
