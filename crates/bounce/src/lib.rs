@@ -673,6 +673,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         &d.reporting_mta,
         &d.diagnostic.to_lowercase(),
         class,
+        &status,
     );
     let facts = Facts {
         rhost,

@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
 /// Phrases that name the SMTP command a server refused.
-const COMMAND_TABLE: [(&str, Command); 20] = [
+const COMMAND_TABLE: [(&str, Command); 23] = [
     ("refused to talk to me", Command::Helo),
+    ("smtp:rcpt", Command::Rcpt),
+    ("smtp:mail", Command::Mail),
+    ("smtp:data", Command::Data),
     ("[rcpt_to]", Command::Rcpt),
     ("in reply to rcpt to", Command::Rcpt),
     ("after rcpt to", Command::Rcpt),

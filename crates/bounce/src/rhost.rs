@@ -21,6 +21,9 @@ struct Class {
     /// The service's own error codes follow this text (`AUP#CXBL`, ` IB104`).
     #[serde(default)]
     code_prefix: Option<String>,
+    /// Reasons that apply only with these status codes.
+    #[serde(default)]
+    statuses: BTreeMap<String, Vec<String>>,
 }
 
 struct Compiled {
@@ -29,6 +32,7 @@ struct Compiled {
     codes: Vec<(String, Reason)>,
     needs: Vec<(Reason, char)>,
     code_prefix: Option<String>,
+    statuses: Vec<(Reason, Vec<String>)>,
 }
 
 static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
@@ -55,6 +59,11 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
                     .map(|(r, n)| (parse(r), n.chars().next().unwrap_or('5')))
                     .collect(),
                 code_prefix: c.code_prefix.map(|p| p.to_ascii_lowercase()),
+                statuses: c
+                    .statuses
+                    .iter()
+                    .map(|(r, s)| (parse(r), s.clone()))
+                    .collect(),
             }
         })
         .collect()
@@ -92,6 +101,7 @@ pub(crate) fn find(
     reporting: &str,
     lower: &str,
     class: Option<char>,
+    status: &str,
 ) -> Option<Reason> {
     let c = class_of(domain, remote, reporting)?;
     if let Some(prefix) = &c.code_prefix {
@@ -113,6 +123,11 @@ pub(crate) fn find(
     }
     for (reason, phrases) in &c.phrases {
         if !phrases.iter().any(|p| lower.contains(p.as_str())) {
+            continue;
+        }
+        if let Some((_, allowed)) = c.statuses.iter().find(|(r, _)| r == reason)
+            && !allowed.iter().any(|s| s == status)
+        {
             continue;
         }
         // "5": only for permanent failures; "4": never for permanent ones.
@@ -165,6 +180,7 @@ mod tests {
             "",
             "421 4.7.0 this message is suspicious due to the very low reputation of the sending ip address",
             Some('4'),
+            "4.7.0",
         );
         assert_eq!(r, Some(Reason::BadReputation));
         let r = find(
@@ -173,6 +189,7 @@ mod tests {
             "",
             "550 5.2.0 mail rejete. mail rejected. ofr_506 [506]",
             Some('5'),
+            "5.2.0",
         );
         assert_eq!(r, Some(Reason::SpamDetected));
         assert_eq!(
@@ -181,9 +198,22 @@ mod tests {
                 "mx.example.org",
                 "",
                 "user unknown",
-                Some('5')
+                Some('5'),
+                "5.1.1"
             ),
             None
+        );
+    }
+
+    #[test]
+    fn reasons_restricted_to_status_codes() {
+        let t = "550 5.4.312 message expired, dns query failed(infonorecords)";
+        let host = "sg2apc01ht226.eop-apc01.prod.protection.outlook.com";
+        assert_eq!(find("x.example", host, "", t, Some('5'), "5.4.312"), None);
+        let t = "550 5.4.316 message expired, connection refused";
+        assert_eq!(
+            find("x.example", host, "", t, Some('5'), "5.4.316"),
+            Some(Reason::Expired)
         );
     }
 
@@ -191,11 +221,11 @@ mod tests {
     fn conditions_on_the_status_class() {
         let t = "dns error: domain name not found";
         assert_eq!(
-            find("x.example", "", "googlemail.com", t, Some('5')),
+            find("x.example", "", "googlemail.com", t, Some('5'), ""),
             Some(Reason::HostUnknown)
         );
         assert_eq!(
-            find("x.example", "", "googlemail.com", t, Some('4')),
+            find("x.example", "", "googlemail.com", t, Some('4'), ""),
             Some(Reason::NetworkError)
         );
     }

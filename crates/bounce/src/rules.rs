@@ -104,9 +104,12 @@ pub(crate) static VENDOR: LazyLock<Vendor> = LazyLock::new(|| {
 impl Vendor {
     /// The reason of the first vendor text found in `lower`.
     pub(crate) fn find(&self, lower: &str) -> Option<Reason> {
+        // Every vendor text present; the one listed first wins.
         self.automaton
-            .find(lower)
-            .map(|m| self.reasons[m.pattern().as_usize()])
+            .find_overlapping_iter(lower)
+            .map(|m| m.pattern().as_usize())
+            .min()
+            .map(|i| self.reasons[i])
     }
 }
 
