@@ -107,6 +107,8 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
         }
     }
     let ok = |a: &Option<String>| a.as_deref().is_some_and(crate::address::is_address);
+    // Not an address ("/var/mail/x", a pipe, a template): the caller may
+    // find the address elsewhere (X-Failed-Recipients) or drop the record.
     r.recipient = if ok(&final_rcpt) {
         final_rcpt?
     } else if ok(&actual) {

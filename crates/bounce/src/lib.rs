@@ -143,7 +143,28 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     let exclude = excluded_addresses(f);
     let texts = text::scan(f.note(), &exclude);
     for s in source {
-        let (m, rcpts) = dsn::parse(s);
+        let (m, mut rcpts) = dsn::parse(s);
+        // A recipient that is not an address: X-Failed-Recipients may name
+        // it (Exim); otherwise it is no recipient at all.
+        let failed: Vec<String> = f
+            .header("X-Failed-Recipients")
+            .map(|v| {
+                address::ADDR_RE
+                    .find_iter(v)
+                    .map(|m| m.as_str().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (i, r) in rcpts.iter_mut().enumerate() {
+            if !address::is_address(&r.recipient) {
+                r.recipient = failed
+                    .get(i)
+                    .or(failed.first())
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+        rcpts.retain(|r| address::is_address(&r.recipient));
         let single = rcpts.len() == 1 && texts.len() == 1;
         for r in rcpts {
             // The text names the same recipient, or (one of each) the

@@ -82,7 +82,7 @@ reasons! {
 }
 
 /// Broad groups of reasons: who or what a reason points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
     /// The sending IP or host is refused (blocklists, reputation, rate, PTR).

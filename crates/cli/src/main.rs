@@ -3,6 +3,7 @@
 
 mod analyze;
 mod check;
+mod incidents;
 mod input;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -56,6 +57,43 @@ enum Cmd {
     ///   outcry check --from-bounces ~/Maildir/.Bounces
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
+    /// Find the incidents in bounces and say whose fault each one is.
+    ///
+    /// Groups the failures by cause (the sending IP range refused for its
+    /// reputation, the sender's own authentication, bad addresses, one
+    /// recipient's server, ...), opens an incident when a group crosses the
+    /// thresholds, and gives a verdict (own, provider, recipient, blocklist,
+    /// unknown) with a confidence and the evidence for and against it. The
+    /// rules are in docs/attribution.md. Works offline: provider ownership
+    /// comes from the bundled prefix table.
+    ///
+    /// Exit status: 0 no open incident; 1 at least one open incident.
+    ///
+    /// Examples:
+    ///   outcry incidents ~/Maildir/.Bounces
+    ///   outcry incidents --own-network 203.0.113.0/24 --format json bounces.mbox
+    #[command(verbatim_doc_comment)]
+    Incidents(IncidentsArgs),
+}
+
+/// Arguments of `outcry incidents`.
+#[derive(clap::Args)]
+pub struct IncidentsArgs {
+    /// Bounce files, folders (Maildir) or mbox files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The organisation's own sending networks (repeatable), e.g. 203.0.113.0/24.
+    #[arg(long, value_name = "CIDR")]
+    own_network: Vec<ipnet::IpNet>,
+    /// The organisation's most important correspondents (recipient domains).
+    #[arg(long, value_delimiter = ',', value_name = "DOMAIN")]
+    important: Vec<String>,
+    /// Evaluate as of this Unix time (default: now).
+    #[arg(long)]
+    now: Option<i64>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = CheckFormat::Table)]
+    format: CheckFormat,
 }
 
 /// Output formats of `check`.
@@ -140,6 +178,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Analyze(a) => analyze::run(&a),
         Cmd::Check(a) => check::run(&a),
+        Cmd::Incidents(a) => incidents::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,125 @@
+//! `outcry incidents`: incidents and verdicts straight from bounce files.
+
+use crate::{CheckFormat, IncidentsArgs, input};
+use outcry_incident::{Context, Failure, Incident, IpOwner, State, Thresholds, detect};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Run `outcry incidents`.
+pub fn run(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
+    let (files, errors) = input::expand(&args.paths);
+    for (f, e) in &errors {
+        eprintln!("outcry: {f}: {e}");
+    }
+    let mut failures = Vec::new();
+    for f in &files {
+        for item in input::messages(f) {
+            match item.bytes.map(|b| outcry_bounce::analyze(&b)) {
+                Ok(Ok(records)) => failures.extend(records.iter().filter_map(Failure::from_record)),
+                Ok(Err(e)) => eprintln!("outcry: {}: {e}", item.file),
+                Err(e) => eprintln!("outcry: {}: {e}", item.file),
+            }
+        }
+    }
+    let mut ctx = Context {
+        own_networks: args.own_network.clone(),
+        important_domains: args
+            .important
+            .iter()
+            .map(|d| d.to_ascii_lowercase())
+            .collect(),
+        ..Context::default()
+    };
+    for ip in failures.iter().filter_map(|f| f.sending_ip) {
+        let owner = outcry_reputation::recognise(ip, None);
+        if let Some(name) = owner.name {
+            ctx.ip_owners.insert(
+                ip,
+                IpOwner {
+                    provider: name,
+                    shared_pool: owner.shared_pool,
+                },
+            );
+        }
+    }
+    let now = args.now.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    });
+    let incidents = detect(&failures, &ctx, &Thresholds::default(), now);
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &incidents)?;
+            writeln!(out)?;
+        }
+        CheckFormat::Table => print(&mut out, &incidents, failures.len())?,
+    }
+    out.flush()?;
+    Ok(if incidents.iter().any(|i| i.state == State::Open) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print(out: &mut dyn Write, incidents: &[Incident], failures: usize) -> std::io::Result<()> {
+    writeln!(out, "{failures} failures, {} incident(s)", incidents.len())?;
+    for i in incidents {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}  [{}]  verdict: {} ({:.0}% sure)",
+            i.id,
+            if i.state == State::Open {
+                "OPEN"
+            } else {
+                "closed"
+            },
+            serde_json::to_value(i.verdict)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            i.confidence * 100.0
+        )?;
+        writeln!(
+            out,
+            "  {} failures between {} and {} (Unix time, UTC)",
+            i.failures, i.first_seen, i.last_seen
+        )?;
+        let domains: Vec<String> = i
+            .domains
+            .iter()
+            .take(8)
+            .map(|(d, n)| format!("{d} ({n})"))
+            .collect();
+        writeln!(out, "  recipient domains: {}", domains.join(", "))?;
+        if !i.important.is_empty() {
+            writeln!(
+                out,
+                "  important correspondents affected: {}",
+                i.important.join(", ")
+            )?;
+        }
+        if !i.sending_ips.is_empty() {
+            let ips: Vec<String> = i.sending_ips.iter().map(|ip| ip.to_string()).collect();
+            writeln!(out, "  sending IPs: {}", ips.join(", "))?;
+        }
+        if !i.blocklists.is_empty() {
+            let lists: Vec<String> = i
+                .blocklists
+                .iter()
+                .map(|(b, n)| format!("{} ({n})", b.as_str()))
+                .collect();
+            writeln!(out, "  blocklists named: {}", lists.join(", "))?;
+        }
+        for e in &i.evidence {
+            writeln!(out, "  {} {}", if e.supports { "+" } else { "-" }, e.text)?;
+        }
+    }
+    Ok(())
+}
