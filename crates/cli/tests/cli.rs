@@ -152,3 +152,43 @@ fn help_teaches() {
     assert!(text.contains("Exit status"));
     assert!(text.contains("--format"));
 }
+
+#[test]
+fn incidents_in_the_demo_bounces() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/demo");
+    // As of Sat 7 Nov 2026 12:00 UTC, a few hours after the last bounce.
+    let out = outcry()
+        .args([
+            "incidents",
+            "--format",
+            "json",
+            "--now",
+            "1794052800",
+            "--important",
+            "fabrikam-foods.example",
+        ])
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an open incident: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incidents = v.as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "the noise opens nothing: {v:#}");
+    let i = &incidents[0];
+    assert_eq!(i["verdict"], "provider");
+    assert_eq!(i["state"], "open");
+    assert_eq!(i["failures"], 14);
+    assert_eq!(i["recipient_domains"].as_array().unwrap().len(), 6);
+    assert_eq!(i["important"][0], "fabrikam-foods.example");
+    assert!(i["blocklists"].to_string().contains("spamhaus"));
+    let text = serde_json::to_string(&v).unwrap();
+    assert!(
+        !text.contains("accounts@"),
+        "no local part leaves the engine"
+    );
+}

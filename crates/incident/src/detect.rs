@@ -138,6 +138,7 @@ pub struct Incident {
     /// Number of failures.
     pub failures: usize,
     /// Recipient domains with their failure counts, most first.
+    #[serde(rename = "recipient_domains")]
     pub domains: Vec<(String, usize)>,
     /// Organisations that refused.
     pub rejecting_orgs: Vec<String>,
