@@ -5,9 +5,14 @@ use outcry_incident::{Context, Failure, Incident, IpOwner, State, Thresholds, de
 use std::io::Write;
 use std::process::ExitCode;
 
-/// Run `outcry incidents`.
-pub fn run(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
-    let (files, errors) = input::expand(&args.paths);
+/// The failures in the bounces at `paths`, and what is known about them
+/// offline (own networks, key correspondents, provider ownership).
+pub(crate) fn load(
+    paths: &[std::path::PathBuf],
+    own: &[ipnet::IpNet],
+    important: &[String],
+) -> (Vec<Failure>, Context) {
+    let (files, errors) = input::expand(paths);
     for (f, e) in &errors {
         eprintln!("outcry: {f}: {e}");
     }
@@ -22,12 +27,8 @@ pub fn run(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let mut ctx = Context {
-        own_networks: args.own_network.clone(),
-        important_domains: args
-            .important
-            .iter()
-            .map(|d| d.to_ascii_lowercase())
-            .collect(),
+        own_networks: own.to_vec(),
+        important_domains: important.iter().map(|d| d.to_ascii_lowercase()).collect(),
         ..Context::default()
     };
     for ip in failures.iter().filter_map(|f| f.sending_ip) {
@@ -42,12 +43,21 @@ pub fn run(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let now = args.now.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-    });
+    (failures, ctx)
+}
+
+/// Now, in Unix seconds.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Run `outcry incidents`.
+pub fn run(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
+    let (failures, ctx) = load(&args.paths, &args.own_network, &args.important);
+    let now = args.now.unwrap_or_else(now);
     let incidents = detect(&failures, &ctx, &Thresholds::default(), now);
 
     let stdout = std::io::stdout();

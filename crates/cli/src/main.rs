@@ -5,6 +5,7 @@ mod analyze;
 mod check;
 mod incidents;
 mod input;
+mod report;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -74,6 +75,59 @@ enum Cmd {
     ///   outcry incidents --own-network 203.0.113.0/24 --format json bounces.mbox
     #[command(verbatim_doc_comment)]
     Incidents(IncidentsArgs),
+    /// Write the evidence packet of an incident: HTML, Markdown or JSON.
+    ///
+    /// The HTML page is self-contained (no external assets): a timeline of
+    /// failures per hour and recipient domain with markers for the vendor's
+    /// claims, the affected domains, the sending IPs, the verdict with its
+    /// evidence, what is already ruled out, and the recipients' own words
+    /// with addresses masked. Markdown is for pasting into a ticket or forum.
+    ///
+    /// Examples:
+    ///   outcry report samples/demo -o incident.html
+    ///   outcry report samples/demo --claim "2026-11-05T10:00Z=Microsoft, ticket 12345" --format md -o incident.md
+    #[command(verbatim_doc_comment)]
+    Report(ReportArgs),
+}
+
+/// Packet formats.
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+pub enum PacketFormat {
+    /// Self-contained HTML with an SVG timeline.
+    Html,
+    /// Markdown.
+    Md,
+    /// JSON.
+    Json,
+}
+
+/// Arguments of `outcry report`.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// Bounce files, folders (Maildir) or mbox files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The incident id (see `outcry incidents`); default: the largest incident.
+    #[arg(long)]
+    incident: Option<String>,
+    /// A vendor claim to check: WHEN=WHO, WHEN as 2026-11-05T10:00Z (repeatable).
+    #[arg(long, value_name = "WHEN=WHO")]
+    claim: Vec<String>,
+    /// The organisation's own sending networks (repeatable).
+    #[arg(long, value_name = "CIDR")]
+    own_network: Vec<ipnet::IpNet>,
+    /// The organisation's most important correspondents.
+    #[arg(long, value_delimiter = ',', value_name = "DOMAIN")]
+    important: Vec<String>,
+    /// Evaluate as of this Unix time (default: now).
+    #[arg(long)]
+    now: Option<i64>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = PacketFormat::Html)]
+    format: PacketFormat,
+    /// Where to write the packet (default: standard output).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
 }
 
 /// Arguments of `outcry incidents`.
@@ -179,6 +233,7 @@ fn main() -> ExitCode {
         Cmd::Analyze(a) => analyze::run(&a),
         Cmd::Check(a) => check::run(&a),
         Cmd::Incidents(a) => incidents::run(&a),
+        Cmd::Report(a) => report::run(&a),
     };
     match result {
         Ok(code) => code,

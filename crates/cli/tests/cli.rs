@@ -192,3 +192,54 @@ fn incidents_in_the_demo_bounces() {
         "no local part leaves the engine"
     );
 }
+
+#[test]
+fn the_evidence_packet_of_the_demo_story() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/demo");
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("incident.html");
+    let out = outcry()
+        .args([
+            "report",
+            "--now",
+            "1794052800",
+            "--claim",
+            "2026-11-05T10:00Z=Microsoft (ticket 31415926)",
+            "-o",
+        ])
+        .arg(&html)
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Fault: the mail provider"));
+    assert!(page.contains("<svg"));
+    assert!(
+        page.contains("9 failure(s) of the same kind since, the first at 2026-11-05 10:02 UTC")
+    );
+    assert!(
+        !page.contains("accounts@") && !page.contains("orders@"),
+        "no local parts"
+    );
+    let md = outcry()
+        .args(["report", "--format", "md", "--now", "1794052800"])
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&md.stdout).starts_with("# Delivery incident"));
+    let bad = outcry()
+        .args(["report", "--incident", "nope"])
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("incidents found: reputation-pool-40.107.22.0_24-")
+    );
+}

@@ -1,0 +1,100 @@
+//! `outcry report`: the evidence packet of one incident.
+
+use crate::{PacketFormat, ReportArgs, incidents};
+use anyhow::{Context as _, bail};
+use outcry_incident::{Thresholds, detect};
+use outcry_report::{Claim, Packet};
+use std::process::ExitCode;
+
+/// Run `outcry report`.
+pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let (failures, ctx) = incidents::load(&args.paths, &args.own_network, &args.important);
+    let now = args.now.unwrap_or_else(incidents::now);
+    let found = detect(&failures, &ctx, &Thresholds::default(), now);
+    let incident = match &args.incident {
+        Some(id) => found.iter().find(|i| &i.id == id).with_context(|| {
+            let ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
+            format!(
+                "no incident {id:?} in these bounces; incidents found: {}",
+                if ids.is_empty() {
+                    "none".to_string()
+                } else {
+                    ids.join(", ")
+                }
+            )
+        })?,
+        None => match found.iter().max_by_key(|i| (i.failures, i.last_seen)) {
+            Some(i) => i,
+            None => bail!(
+                "no incident in these bounces ({} failures): nothing to report",
+                failures.len()
+            ),
+        },
+    };
+    let claims = args
+        .claim
+        .iter()
+        .map(|c| parse_claim(c))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let packet = Packet::new(incident, &failures, claims, now);
+    let text = match args.format {
+        PacketFormat::Html => outcry_report::html(&packet),
+        PacketFormat::Md => outcry_report::markdown(&packet),
+        PacketFormat::Json => outcry_report::json(&packet),
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("{}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `2026-11-05T10:00Z=Microsoft, ticket 12345`.
+fn parse_claim(s: &str) -> anyhow::Result<Claim> {
+    let (when, who) = s.split_once('=').unwrap_or((s, "the vendor"));
+    let at = parse_time(when.trim()).with_context(|| {
+        format!("--claim {s:?}: the time must look like 2026-11-05T10:00Z (UTC)")
+    })?;
+    Ok(Claim {
+        at,
+        who: who.trim().to_string(),
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM[:SS]Z` to Unix seconds.
+fn parse_time(s: &str) -> Option<i64> {
+    let s = s
+        .strip_suffix('Z')
+        .or_else(|| s.strip_suffix("UTC"))
+        .unwrap_or(s)
+        .trim();
+    let (date, time) = s.split_once(['T', ' '])?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|x| x.parse::<i64>().ok());
+    let (h, min) = (t.next()??, t.next()??);
+    let sec = t.next().flatten().unwrap_or(0);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400 + h * 3600 + min * 60 + sec)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times() {
+        assert_eq!(super::parse_time("2026-11-04T14:02Z"), Some(1_793_800_920));
+        assert_eq!(super::parse_time("2026-13-04T14:02Z"), None);
+        assert!(super::parse_claim("yesterday=x").is_err());
+    }
+}
