@@ -97,7 +97,11 @@ fn utc(secs: i64) -> String {
     )
 }
 
-fn print(out: &mut dyn Write, incidents: &[Incident], failures: usize) -> std::io::Result<()> {
+pub(crate) fn print(
+    out: &mut dyn Write,
+    incidents: &[Incident],
+    failures: usize,
+) -> std::io::Result<()> {
     writeln!(out, "{failures} failures, {} incident(s)", incidents.len())?;
     for i in incidents {
         writeln!(out)?;

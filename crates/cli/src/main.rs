@@ -3,6 +3,7 @@
 
 mod analyze;
 mod check;
+mod demo;
 mod incidents;
 mod input;
 mod report;
@@ -22,6 +23,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// The whole story on bundled sample bounces: a small business on
+    /// Microsoft 365 refused for three days. Finds the incident, says whose
+    /// fault it is, checks the vendor's "fixed" claim and writes the
+    /// evidence packet (HTML, Markdown, JSON), printing where.
+    Demo {
+        /// Where to write the packet (default: a new folder under the temp dir).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Analyse bounces: .eml files, folders (recursive, Maildir too) and mbox files.
     ///
     /// Prints one row per failed (or delayed, delivered, complained-about)
@@ -230,6 +240,7 @@ pub struct AnalyzeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Cmd::Demo { out } => demo::run(out.as_ref()),
         Cmd::Analyze(a) => analyze::run(&a),
         Cmd::Check(a) => check::run(&a),
         Cmd::Incidents(a) => incidents::run(&a),

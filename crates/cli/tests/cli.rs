@@ -243,3 +243,32 @@ fn the_evidence_packet_of_the_demo_story() {
             .contains("incidents found: reputation-pool-40.107.22.0_24-")
     );
 }
+
+#[test]
+fn the_demo_tells_the_story_and_writes_the_packet() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = outcry()
+        .arg("demo")
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("verdict: provider"), "{text}");
+    assert!(text.contains("important correspondents affected: fabrikam-foods.example"));
+    for f in ["incident.html", "incident.md", "incident.json"] {
+        let p = dir.path().join(f);
+        assert!(
+            text.contains(&p.display().to_string()),
+            "prints where it wrote {f}"
+        );
+        assert!(std::fs::metadata(&p).unwrap().len() > 500);
+    }
+    let md = std::fs::read_to_string(dir.path().join("incident.md")).unwrap();
+    assert!(md.contains("said fixed at 2026-11-05 10:00 UTC: 9 failure(s) of the same kind since"));
+}
