@@ -71,11 +71,17 @@ pub fn analyze(raw: &[u8]) -> Result<Vec<Record>, Error> {
     analyze_nested(raw, 0)
 }
 
+/// Above this size, the returned original message is cut after its headers
+/// before parsing: a "message too big" bounce often carries the whole 20 MB
+/// original, and nothing below its headers is ever read.
+const BIG_MESSAGE: usize = 512 << 10;
+
 /// How many forwarded layers are unwrapped to find a bounce.
 const MAX_FORWARDS: usize = 3;
 
 fn analyze_nested(raw: &[u8], depth: usize) -> Result<Vec<Record>, Error> {
     let norm = message::normalise_newlines(raw);
+    let norm = message::trim_returned_message(norm, BIG_MESSAGE);
     let flat = message::flatten(&norm).ok_or(Error::NotAMessage(raw.len().min(4096)))?;
     let records = decode(&flat);
     // A bounce forwarded as an attachment (a notification about a

@@ -5,6 +5,7 @@
 
 use mail_parser::{HeaderName, MessageParser, MimeHeaders, PartType};
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// The parts of one message the decoders look at.
@@ -278,6 +279,36 @@ pub(crate) fn html_to_text(h: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+}
+
+/// In a message larger than `limit`, cut the attached original message
+/// (`message/rfc822`, `text/rfc822-headers`) after its header block. The
+/// notification before it is kept whole.
+pub(crate) fn trim_returned_message(raw: Cow<'_, [u8]>, limit: usize) -> Cow<'_, [u8]> {
+    if raw.len() <= limit {
+        return raw;
+    }
+    static RFC822: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["content-type: message/rfc822"])
+            .expect("one pattern builds")
+    });
+    let Some(part) = RFC822.find(&*raw).map(|m| m.start()) else {
+        return raw;
+    };
+    // The end of the part's own headers, then the end of the original's headers.
+    let Some(a) = memchr::memmem::find(&raw[part..], b"\n\n") else {
+        return raw;
+    };
+    let body = part + a + 2;
+    let Some(b) = memchr::memmem::find(&raw[body..], b"\n\n") else {
+        return raw;
+    };
+    let cut = body + b + 1;
+    let mut out = raw[..cut].to_vec();
+    out.extend_from_slice(b"\n[returned message body omitted by outcry]\n");
+    Cow::Owned(out)
 }
 
 /// Normalise line endings: CRLF becomes LF; in a file with no LF at all

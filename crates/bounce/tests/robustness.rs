@@ -153,3 +153,22 @@ proptest! {
         let _ = analyze(&b);
     }
 }
+
+#[test]
+fn a_huge_returned_message_is_not_parsed_below_its_headers() {
+    // A "message too big" bounce returning a 20 MB original.
+    let mut s = BOUNCE.replace("--B--\n", "");
+    s.push_str("--B\nContent-Type: message/rfc822\n\nFrom: neko@example.org\nTo: kijitora@example.jp\nSubject: big\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n");
+    let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\n";
+    for _ in 0..(20 << 20) / line.len() {
+        s.push_str(line);
+    }
+    s.push_str("--B--\n");
+    let r = timed(s.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].recipient, "kijitora@example.jp");
+    assert_eq!(
+        r[0].sender, "neko@example.org",
+        "the original's headers are still read"
+    );
+}
