@@ -10,6 +10,12 @@ static STATUS_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\d.])#?([245])\.(\d{1,3})\.(\d{1,3})(?:[^\d.]|\.(?:\D|$)|$)").unwrap()
 });
 
+/// A failure status code right after a failure reply code.
+static AFTER_REPLY_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:^|[^\d.])[45]\d\d[ \-'"]+([45])\.(\d{1,3})\.(\d{1,3})(?:[^\d.]|\.(?:\D|$)|$)"#)
+        .unwrap()
+});
+
 /// Finds a three-digit SMTP reply code at the start of text or after "said:".
 static REPLY_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?:^|[\s:;(\['"<#])([245][0-5]\d)(?:[\s\-:,]|$)"#).unwrap());
@@ -18,6 +24,12 @@ static REPLY_RE: LazyLock<Regex> =
 /// `text`, else the first code of any class (a transcript quotes the
 /// successes before the failure: "250 2.1.5 Ok ... 451 4.3.0 Error").
 pub fn find_status(text: &str) -> Option<String> {
+    // The code right after a reply code is the remote server's own
+    // ("550-'5.7.1 ... Access denied" after a relay's "5.1.0 - Unknown
+    // address error"): it wins.
+    if let Some(c) = AFTER_REPLY_RE.captures(text) {
+        return Some(format!("{}.{}.{}", &c[1], &c[2], &c[3]));
+    }
     let all = find_all_status(text);
     all.iter()
         .find(|s| !s.starts_with('2'))
