@@ -15,7 +15,17 @@ use std::process::ExitCode;
 /// outcry reads the bounces your mail system sends back, tells you why each
 /// delivery failed and which sending IP and blocklist are involved.
 #[derive(Parser)]
-#[command(name = "outcry", version, about, long_about = None)]
+#[command(
+    name = "outcry",
+    version,
+    about = "Why is your mail bouncing, whose fault is it, and who else is hit?",
+    long_about = "Why is your mail bouncing, whose fault is it, and who else is hit?\n\n\
+        Start with `outcry demo`. Then: `outcry analyze` reads your bounces, `outcry check` \
+        asks the blocklists about your sending IPs, `outcry incidents` finds the outages and \
+        says whose fault each one is, and `outcry report` writes the evidence packet for your \
+        support ticket.",
+    after_help = "Every command takes --help with examples. Exit status 2 means a usage error."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -23,9 +33,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// The whole story on bundled sample bounces: a small business on
-    /// Microsoft 365 refused for three days. Finds the incident, says whose
-    /// fault it is, checks the vendor's "fixed" claim and writes the
+    /// The whole story on bundled sample bounces, start here.
+    ///
+    /// A small business on Microsoft 365 whose mail is refused for three
+    /// days: finds the incident, says whose fault it is, checks the vendor's
+    /// "fixed" claim against the bounces that followed, and writes the
     /// evidence packet (HTML, Markdown, JSON), printing where.
     Demo {
         /// Where to write the packet (default: a new folder under the temp dir).
