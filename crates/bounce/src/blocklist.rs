@@ -47,6 +47,33 @@ pub enum Blocklist {
 }
 
 impl Blocklist {
+    /// Every blocklist.
+    pub const ALL: &'static [Blocklist] = &[
+        Blocklist::Spamhaus,
+        Blocklist::SpamCop,
+        Blocklist::Barracuda,
+        Blocklist::CiscoTalos,
+        Blocklist::Uceprotect,
+        Blocklist::Microsoft,
+        Blocklist::Sorbs,
+        Blocklist::Proofpoint,
+        Blocklist::Mailspike,
+        Blocklist::Psbl,
+        Blocklist::Cbl,
+        Blocklist::TrendMicro,
+        Blocklist::SpamRats,
+        Blocklist::Invaluement,
+        Blocklist::Mimecast,
+        Blocklist::Yahoo,
+        Blocklist::Google,
+        Blocklist::Other,
+    ];
+
+    /// The blocklist with this kebab-case name.
+    pub fn from_name(name: &str) -> Option<Blocklist> {
+        Blocklist::ALL.iter().copied().find(|b| b.as_str() == name)
+    }
+
     /// The kebab-case name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -2,8 +2,9 @@
 
 use crate::incidents;
 use anyhow::Context as _;
-use outcry_incident::{Context, Failure, IpOwner, Thresholds, detect};
+use outcry_incident::{Thresholds, detect};
 use outcry_report::{Claim, Packet};
+use outcry_store::{Keyed, Party};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -75,60 +76,68 @@ pub const DEMO_BOUNCES: &[(&str, &[u8])] = &[
     ),
 ];
 
-/// The vendor's claim in the story: "fixed" on Thursday 10:00 UTC.
-const CLAIM: (&str, i64) = ("Microsoft 365 support (ticket 31415926)", 1_793_872_800);
+/// The tenant's ticket with Microsoft in the story.
+const TICKET: &str = "31415926";
+/// When Microsoft said it was fixed: 2026-11-05 10:00 UTC.
+const CLAIM_AT: i64 = 1_793_872_800;
 
 /// Run `outcry demo`: decode the bundled bounces of a small business on
 /// Microsoft 365, find the incident, say whose fault it is, and write the
 /// evidence packet.
 pub fn run(out_dir: Option<&PathBuf>) -> anyhow::Result<ExitCode> {
-    let mut failures: Vec<Failure> = Vec::new();
+    let dir = match out_dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("outcry-demo-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // The demo's own store, fresh on every run, so its ticket is not doubled.
+    let db = dir.join("outcry.db");
+    if db.exists() {
+        std::fs::remove_file(&db).with_context(|| format!("cannot replace {}", db.display()))?;
+    }
+    let mut store = crate::store::open(Some(&db.display().to_string()))?;
+    let mut keyed = Vec::new();
     let mut records = 0;
     for (name, bytes) in DEMO_BOUNCES {
         let found =
             outcry_bounce::analyze(bytes).with_context(|| format!("bundled bounce {name}"))?;
         records += found.len();
-        failures.extend(found.iter().filter_map(Failure::from_record));
+        keyed.extend(found.iter().filter_map(Keyed::from_record));
     }
-    let mut ctx = Context {
-        important_domains: vec!["fabrikam-foods.example".into()],
-        ..Context::default()
-    };
-    for ip in failures.iter().filter_map(|f| f.sending_ip) {
-        let owner = outcry_reputation::recognise(ip, None);
-        if let Some(name) = owner.name {
-            ctx.ip_owners.insert(
-                ip,
-                IpOwner {
-                    provider: name,
-                    shared_pool: owner.shared_pool,
-                },
-            );
-        }
-    }
+    store.ingest(&keyed)?;
+    let (failures, ctx) = incidents::context(
+        store.failures()?,
+        &[],
+        &["fabrikam-foods.example".to_string()],
+    );
     // The story's "now": two hours after the last bounce.
     let now = failures.iter().map(|f| f.at).max().unwrap_or(0) + 2 * 3600;
     let found = detect(&failures, &ctx, &Thresholds::default(), now);
     println!(
-        "outcry demo: {} bundled bounces of contoso-bakery.example (on Microsoft 365), {records} records, {} failures.\n",
+        "outcry demo: {} bundled bounces of contoso-bakery.example (on Microsoft 365), {records} records, {} failures, stored in {}.\n",
         DEMO_BOUNCES.len(),
-        failures.len()
+        failures.len(),
+        db.display()
     );
     let mut stdout = std::io::stdout();
     incidents::print(&mut stdout, &found, failures.len())?;
     let Some(main) = found.iter().max_by_key(|i| i.failures) else {
         anyhow::bail!("the demo found no incident: the bundled bounces or the rules are broken");
     };
-    let claim = Claim {
-        at: CLAIM.1,
-        who: CLAIM.0.to_string(),
-    };
-    let packet = Packet::new(main, &failures, vec![claim], now);
-    let dir = match out_dir {
-        Some(d) => d.clone(),
-        None => std::env::temp_dir().join(format!("outcry-demo-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // The ticket with Microsoft and its "fixed" claim, kept in the store.
+    let ticket = store.add_ticket(Party::Provider, TICKET, Some(&main.id), now)?;
+    store.add_claim(ticket, CLAIM_AT, "Microsoft 365 support: resolved", now)?;
+    let claims = store
+        .tickets()?
+        .iter()
+        .flat_map(|t| {
+            t.claims.iter().map(|(_, at, _)| Claim {
+                at: *at,
+                who: format!("Microsoft 365 support (ticket {})", t.number),
+            })
+        })
+        .collect();
+    let packet = Packet::new(main, &failures, claims, now);
     println!("\nEvidence packet:");
     for (file, text) in [
         ("incident.html", outcry_report::html(&packet)),

@@ -12,20 +12,18 @@ pub(crate) fn load(
     own: &[ipnet::IpNet],
     important: &[String],
 ) -> (Vec<Failure>, Context) {
-    let (files, errors) = input::expand(paths);
-    for (f, e) in &errors {
-        eprintln!("outcry: {f}: {e}");
-    }
     let mut failures = Vec::new();
-    for f in &files {
-        for item in input::messages(f) {
-            match item.bytes.map(|b| outcry_bounce::analyze(&b)) {
-                Ok(Ok(records)) => failures.extend(records.iter().filter_map(Failure::from_record)),
-                Ok(Err(e)) => eprintln!("outcry: {}: {e}", item.file),
-                Err(e) => eprintln!("outcry: {}: {e}", item.file),
-            }
-        }
-    }
+    input::each_record(paths, |r| failures.extend(Failure::from_record(r)));
+    context(failures, own, important)
+}
+
+/// The offline context of `failures`: own networks, key correspondents and
+/// provider ownership from the bundled prefix table.
+pub(crate) fn context(
+    failures: Vec<Failure>,
+    own: &[ipnet::IpNet],
+    important: &[String],
+) -> (Vec<Failure>, Context) {
     let mut ctx = Context {
         own_networks: own.to_vec(),
         important_domains: important.iter().map(|d| d.to_ascii_lowercase()).collect(),
@@ -56,7 +54,12 @@ pub(crate) fn now() -> i64 {
 
 /// Run `outcry incidents`.
 pub fn run(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
-    let (failures, ctx) = load(&args.paths, &args.own_network, &args.important);
+    let (failures, ctx) = if args.paths.is_empty() {
+        let mut store = crate::store::open(args.db.as_deref())?;
+        context(store.failures()?, &args.own_network, &args.important)
+    } else {
+        load(&args.paths, &args.own_network, &args.important)
+    };
     let now = args.now.unwrap_or_else(now);
     let incidents = detect(&failures, &ctx, &Thresholds::default(), now);
 

@@ -58,6 +58,28 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(String, String)>) {
     (files, errors)
 }
 
+/// Analyse every message under `paths` and hand each record to `sink`;
+/// unreadable files and messages are reported on stderr and skipped.
+/// Returns the number of messages read.
+pub fn each_record(paths: &[PathBuf], mut sink: impl FnMut(&outcry_bounce::Record)) -> usize {
+    let (files, errors) = expand(paths);
+    for (f, e) in &errors {
+        eprintln!("outcry: {f}: {e}");
+    }
+    let mut count = 0;
+    for f in &files {
+        for item in messages(f) {
+            count += 1;
+            match item.bytes.map(|b| outcry_bounce::analyze(&b)) {
+                Ok(Ok(records)) => records.iter().for_each(&mut sink),
+                Ok(Err(e)) => eprintln!("outcry: {}: {e}", item.file),
+                Err(e) => eprintln!("outcry: {}: {e}", item.file),
+            }
+        }
+    }
+    count
+}
+
 /// Does the file start like an mbox (`From ` line)?
 pub fn is_mbox(path: &Path) -> io::Result<bool> {
     let mut head = [0u8; 5];

@@ -7,6 +7,7 @@ mod demo;
 mod incidents;
 mod input;
 mod report;
+mod store;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -110,6 +111,86 @@ enum Cmd {
     ///   outcry report samples/demo --claim "2026-11-05T10:00Z=Microsoft, ticket 12345" --format md -o incident.md
     #[command(verbatim_doc_comment)]
     Report(ReportArgs),
+    /// Store the failures of bounces (idempotent: a bounce ingested twice counts once).
+    ///
+    /// The store is a SQLite file under your data folder by default, or
+    /// PostgreSQL with --db postgres://... It keeps recipient domains and
+    /// masked error texts, never the local part of an address.
+    ///
+    /// Examples:
+    ///   outcry ingest ~/Maildir/.Bounces
+    ///   outcry ingest --db postgres://outcry@db.internal/outcry bounces.mbox
+    #[command(verbatim_doc_comment)]
+    Ingest {
+        /// Bounce files, folders (Maildir) or mbox files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The store: a SQLite file or postgres://...
+        #[arg(long, env = "OUTCRY_DB")]
+        db: Option<String>,
+    },
+    /// Tickets with the provider, a blocklist operator or a recipient, and
+    /// the vendors' "fixed" claims, kept in the store.
+    ///
+    /// Examples:
+    ///   outcry ticket add --party provider --number 31415926 --incident reputation-pool-40.107.22.0_24-1793800920
+    ///   outcry ticket update 1 --status escalated --note "joint escalation with 4 other tenants"
+    ///   outcry ticket claim 1 --fixed-at 2026-11-05T10:00Z --text "Microsoft: resolved"
+    ///   outcry ticket list
+    #[command(verbatim_doc_comment)]
+    Ticket {
+        /// What to do.
+        #[command(subcommand)]
+        action: TicketCmd,
+        /// The store: a SQLite file or postgres://...
+        #[arg(long, env = "OUTCRY_DB", global = true)]
+        db: Option<String>,
+    },
+}
+
+/// `outcry ticket` actions.
+#[derive(Subcommand)]
+pub enum TicketCmd {
+    /// Open a ticket.
+    Add {
+        /// provider, blocklist or recipient.
+        #[arg(long)]
+        party: String,
+        /// Their ticket number.
+        #[arg(long)]
+        number: String,
+        /// The incident it is about.
+        #[arg(long)]
+        incident: Option<String>,
+    },
+    /// Record a status change.
+    Update {
+        /// The ticket id (see `outcry ticket list`).
+        id: i64,
+        /// The new status (open, escalated, acknowledged, closed, ...).
+        #[arg(long)]
+        status: String,
+        /// A note.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Record a vendor's claim that the problem was fixed.
+    Claim {
+        /// The ticket id.
+        id: i64,
+        /// When they say it was fixed, as 2026-11-05T10:00Z.
+        #[arg(long)]
+        fixed_at: String,
+        /// What they said.
+        #[arg(long, default_value = "fixed")]
+        text: String,
+    },
+    /// List the tickets with their history.
+    List {
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = CheckFormat::Table)]
+        format: CheckFormat,
+    },
 }
 
 /// Packet formats.
@@ -126,9 +207,11 @@ pub enum PacketFormat {
 /// Arguments of `outcry report`.
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// Bounce files, folders (Maildir) or mbox files.
-    #[arg(required = true)]
+    /// Bounce files, folders (Maildir) or mbox files; none: the store (with its tickets' claims).
     paths: Vec<PathBuf>,
+    /// The store: a SQLite file or postgres://...
+    #[arg(long, env = "OUTCRY_DB")]
+    db: Option<String>,
     /// The incident id (see `outcry incidents`); default: the largest incident.
     #[arg(long)]
     incident: Option<String>,
@@ -155,9 +238,11 @@ pub struct ReportArgs {
 /// Arguments of `outcry incidents`.
 #[derive(clap::Args)]
 pub struct IncidentsArgs {
-    /// Bounce files, folders (Maildir) or mbox files.
-    #[arg(required = true)]
+    /// Bounce files, folders (Maildir) or mbox files; none: the failures in the store.
     paths: Vec<PathBuf>,
+    /// The store: a SQLite file or postgres://...
+    #[arg(long, env = "OUTCRY_DB")]
+    db: Option<String>,
     /// The organisation's own sending networks (repeatable), e.g. 203.0.113.0/24.
     #[arg(long, value_name = "CIDR")]
     own_network: Vec<ipnet::IpNet>,
@@ -257,6 +342,8 @@ fn main() -> ExitCode {
         Cmd::Check(a) => check::run(&a),
         Cmd::Incidents(a) => incidents::run(&a),
         Cmd::Report(a) => report::run(&a),
+        Cmd::Ingest { paths, db } => store::ingest(&paths, db.as_deref()),
+        Cmd::Ticket { action, db } => store::ticket(&action, db.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -8,7 +8,19 @@ use std::process::ExitCode;
 
 /// Run `outcry report`.
 pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let (failures, ctx) = incidents::load(&args.paths, &args.own_network, &args.important);
+    let mut stored_claims = Vec::new();
+    let (failures, ctx) = if args.paths.is_empty() {
+        let mut store = crate::store::open(args.db.as_deref())?;
+        for t in store.tickets()? {
+            for (_, fixed_at, text) in &t.claims {
+                let who = format!("{} ticket {} ({text})", t.party, t.number);
+                stored_claims.push((t.incident.clone(), Claim { at: *fixed_at, who }));
+            }
+        }
+        incidents::context(store.failures()?, &args.own_network, &args.important)
+    } else {
+        incidents::load(&args.paths, &args.own_network, &args.important)
+    };
     let now = args.now.unwrap_or_else(incidents::now);
     let found = detect(&failures, &ctx, &Thresholds::default(), now);
     let incident = match &args.incident {
@@ -31,11 +43,19 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
             ),
         },
     };
-    let claims = args
+    let mut claims = args
         .claim
         .iter()
         .map(|c| parse_claim(c))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // A stored claim counts for this incident, or for any when its ticket
+    // names no incident.
+    claims.extend(
+        stored_claims
+            .into_iter()
+            .filter(|(on, _)| on.as_deref().is_none_or(|id| id == incident.id))
+            .map(|(_, c)| c),
+    );
     let packet = Packet::new(incident, &failures, claims, now);
     let text = match args.format {
         PacketFormat::Html => outcry_report::html(&packet),
@@ -66,7 +86,7 @@ fn parse_claim(s: &str) -> anyhow::Result<Claim> {
 }
 
 /// `YYYY-MM-DDTHH:MM[:SS]Z` to Unix seconds.
-fn parse_time(s: &str) -> Option<i64> {
+pub(crate) fn parse_time(s: &str) -> Option<i64> {
     let s = s
         .strip_suffix('Z')
         .or_else(|| s.strip_suffix("UTC"))

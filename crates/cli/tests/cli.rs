@@ -271,4 +271,104 @@ fn the_demo_tells_the_story_and_writes_the_packet() {
     }
     let md = std::fs::read_to_string(dir.path().join("incident.md")).unwrap();
     assert!(md.contains("said fixed at 2026-11-05 10:00 UTC: 9 failure(s) of the same kind since"));
+    // The demo keeps its story in its own SQLite store: a second run over
+    // the same folder starts afresh rather than doubling the ticket.
+    let again = outcry()
+        .arg("demo")
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    let list = outcry()
+        .args(["ticket", "list", "--format", "json", "--db"])
+        .arg(dir.path().join("outcry.db"))
+        .output()
+        .unwrap();
+    let tickets: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(tickets.as_array().unwrap().len(), 1, "{tickets:#}");
+    assert_eq!(tickets[0]["number"], "31415926");
+}
+
+#[test]
+fn ingest_twice_then_tickets_and_a_report_from_the_store() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/demo");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("outcry.db");
+    let run = |args: &[&str]| {
+        let out = outcry().args(args).env("OUTCRY_DB", &db).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let demo_s = demo.to_str().unwrap();
+    let (code, first, err) = run(&["ingest", demo_s]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(first.contains(" 0 already in the store"), "{first}");
+    let (_, second, _) = run(&["ingest", demo_s]);
+    assert!(
+        second.contains(": 0 new,"),
+        "ingesting again adds nothing: {second}"
+    );
+
+    // Incidents from the store alone, as from the files.
+    let (code, json, err) = run(&["incidents", "--format", "json", "--now", "1794052800"]);
+    assert_eq!(code, Some(1), "{err}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["failures"], 14, "each failure counted once: {v:#}");
+    let id = v[0]["id"].as_str().unwrap().to_string();
+
+    let (code, out, err) = run(&[
+        "ticket",
+        "add",
+        "--party",
+        "provider",
+        "--number",
+        "31415926",
+        "--incident",
+        &id,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("ticket #1"), "{out}");
+    let (code, _, err) = run(&[
+        "ticket",
+        "claim",
+        "1",
+        "--fixed-at",
+        "2026-11-05T10:00Z",
+        "--text",
+        "resolved",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) = run(&[
+        "ticket",
+        "update",
+        "1",
+        "--status",
+        "escalated",
+        "--note",
+        "joint",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, list, _) = run(&["ticket", "list", "--format", "json"]);
+    let t: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(t[0]["status"], "escalated");
+    assert_eq!(t[0]["claims"][0]["fixed_at"], 1793872800);
+
+    // The stored claim is checked against the stored bounces.
+    let (code, md, err) = run(&["report", "--format", "md", "--now", "1794052800"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(md.contains("31415926"), "the claim names the ticket: {md}");
+    assert!(
+        md.contains("9 failure(s) of the same kind since"),
+        "the claim is refuted by later bounces: {md}"
+    );
+
+    let (code, _, err) = run(&[
+        "ticket", "update", "99", "--status", "closed", "--note", "x",
+    ]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("99"), "the error names the ticket: {err}");
 }

@@ -1,0 +1,128 @@
+//! `outcry ingest` and `outcry ticket`: the store's commands.
+
+use crate::{CheckFormat, TicketCmd, incidents, input};
+use anyhow::Context as _;
+use outcry_store::{Keyed, Party, Store};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The store's address: `--db`, else `$XDG_DATA_HOME/outcry/outcry.db`, else
+/// `~/.local/share/outcry/outcry.db`.
+pub(crate) fn url(db: Option<&str>) -> String {
+    if let Some(d) = db {
+        return d.to_string();
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("outcry/outcry.db").display().to_string()
+}
+
+/// Open the store, saying which one on failure.
+pub(crate) fn open(db: Option<&str>) -> anyhow::Result<Box<dyn Store>> {
+    let u = url(db);
+    outcry_store::open(&u).with_context(|| format!("cannot open the store {u}"))
+}
+
+/// The keyed failures in the bounces at `paths`.
+pub(crate) fn keyed(paths: &[PathBuf]) -> (usize, Vec<Keyed>) {
+    let mut out = Vec::new();
+    let messages = input::each_record(paths, |r| out.extend(Keyed::from_record(r)));
+    (messages, out)
+}
+
+/// Run `outcry ingest`.
+pub fn ingest(paths: &[PathBuf], db: Option<&str>) -> anyhow::Result<ExitCode> {
+    let (messages, failures) = keyed(paths);
+    let mut store = open(db)?;
+    let done = store.ingest(&failures)?;
+    println!(
+        "{messages} messages read, {} failures: {} new, {} already in the store ({})",
+        failures.len(),
+        done.new,
+        done.known,
+        url(db)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Run `outcry ticket ...`.
+pub fn ticket(action: &TicketCmd, db: Option<&str>) -> anyhow::Result<ExitCode> {
+    let mut store = open(db)?;
+    let now = incidents::now();
+    match action {
+        TicketCmd::Add {
+            party,
+            number,
+            incident,
+        } => {
+            let party: Party = party.parse().map_err(anyhow::Error::msg)?;
+            let id = store.add_ticket(party, number, incident.as_deref(), now)?;
+            println!("ticket #{id} opened with the {} ({number})", party.as_str());
+        }
+        TicketCmd::Update { id, status, note } => {
+            store.update_ticket(*id, status, note, now)?;
+            println!("ticket #{id}: {status}");
+        }
+        TicketCmd::Claim { id, fixed_at, text } => {
+            let at = crate::report::parse_time(fixed_at)
+                .with_context(|| format!("--fixed-at {fixed_at:?}: use 2026-11-05T10:00Z (UTC)"))?;
+            store.add_claim(*id, at, text, now)?;
+            println!(
+                "ticket #{id}: claim \"fixed at {fixed_at}\" recorded; `outcry report` checks it against the bounces"
+            );
+        }
+        TicketCmd::List { format } => {
+            let tickets = store.tickets()?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            match format {
+                CheckFormat::Json => {
+                    let v: Vec<serde_json::Value> = tickets
+                        .iter()
+                        .map(|t| {
+                            serde_json::json!({
+                                "id": t.id, "party": t.party, "number": t.number, "incident": t.incident,
+                                "status": t.status(),
+                                "history": t.history.iter().map(|(at, s, n)| serde_json::json!({"at": at, "status": s, "note": n})).collect::<Vec<_>>(),
+                                "claims": t.claims.iter().map(|(at, f, x)| serde_json::json!({"at": at, "fixed_at": f, "text": x})).collect::<Vec<_>>(),
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut out, &v)?;
+                    writeln!(out)?;
+                }
+                CheckFormat::Table => {
+                    if tickets.is_empty() {
+                        writeln!(
+                            out,
+                            "no tickets; `outcry ticket add --party provider --number N` opens one"
+                        )?;
+                    }
+                    for t in &tickets {
+                        writeln!(
+                            out,
+                            "#{} {} {} [{}] {}",
+                            t.id,
+                            t.party,
+                            t.number,
+                            t.status(),
+                            t.incident.as_deref().unwrap_or("")
+                        )?;
+                        for (at, f, x) in &t.claims {
+                            writeln!(
+                                out,
+                                "    claim at {}: fixed at {} \u{2014} {x}",
+                                outcry_report::utc(*at),
+                                outcry_report::utc(*f)
+                            )?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
