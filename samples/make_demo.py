@@ -105,12 +105,16 @@ MIME-Version: 1.0
 --{boundary}--
 """
 
-for n, (hours, rcpt, mx, ip, refusal) in enumerate(EVENTS, 1):
-    when = START + datetime.timedelta(hours=hours)
+def ndr(n, when, tenant, rcpt, mx, refusal, tag="demo"):
+    """One Exchange Online NDR, as it arrives in the sender's mailbox."""
     date = when.strftime("%a, %d %b %Y %H:%M:%S +0000")
-    status = refusal.split()[1]
-    text = NDR.format(date=date, tenant=TENANT, boundary=f"b{n:03d}-demo", mid=f"DB8PR02MB5867{n:04d}",
+    return NDR.format(date=date, tenant=tenant, boundary=f"b{n:03d}-{tag}", mid=f"DB8PR02MB5867{n:04d}",
                       subject=f"Order confirmation {n:03d}", rcpt=rcpt, rdomain=rcpt.split("@")[1], mx=mx,
-                      refusal=refusal, status=status)
-    with open(f"{n:02d}-{when:%Y%m%d-%H%M}.eml", "w", newline="\n") as fh:
-        fh.write(text)
+                      refusal=refusal, status=refusal.split()[1])
+
+
+if __name__ == "__main__":
+    for n, (hours, rcpt, mx, ip, refusal) in enumerate(EVENTS, 1):
+        when = START + datetime.timedelta(hours=hours)
+        with open(f"{n:02d}-{when:%Y%m%d-%H%M}.eml", "w", newline="\n") as fh:
+            fh.write(ndr(n, when, TENANT, rcpt, mx, refusal))

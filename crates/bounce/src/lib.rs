@@ -641,10 +641,12 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
         ]
         .iter()
         .any(|k| before.contains(k));
-        let remote_host = before
-            .rfind("host ")
-            .is_some_and(|h| !before[..h].ends_with("client ") && !before[h..].contains("client"))
-            && !before.contains("client host");
+        // "host mx.example[192.0.2.1] said": the IP right after a host name
+        // is the remote server's, even when the name contains "client".
+        let remote_host = before.rfind("host ").is_some_and(|h| {
+            let named = !before[h + 5..].contains(char::is_whitespace);
+            !before[..h].ends_with("client ") && (named || !before[h..].contains("client"))
+        }) && !before.contains("client host");
         if client && !remote_host {
             return Some(ip);
         }

@@ -96,29 +96,13 @@ fn sqlite_story() {
 
 #[test]
 fn postgres_story() {
-    let Ok(url) = std::env::var("OUTCRY_TEST_PG_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide OUTCRY_TEST_PG_URL (.ci/run starts PostgreSQL)"
-        );
-        eprintln!("OUTCRY_TEST_PG_URL not set: PostgreSQL story not run (set it to run it)");
+    let Some(db) = outcry_testsupport::pg_database("store") else {
         return;
     };
-    // A fresh database per run.
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL reachable");
-    let db = format!("outcry_test_{}", std::process::id());
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .unwrap();
-    let db_url = match url.rfind('/') {
-        Some(i) => format!("{}/{db}", &url[..i]),
-        None => format!("{url}/{db}"),
-    };
-    let mut store = open(&db_url).unwrap();
+    let mut store = open(&db.url).unwrap();
     story(store.as_mut());
     drop(store);
-    admin.batch_execute(&format!("DROP DATABASE {db}")).unwrap();
+    // Reopening keeps everything (and does not re-run the schema).
+    let mut store = open(&db.url).unwrap();
+    assert_eq!(store.failures().unwrap().len(), 12);
 }

@@ -1,5 +1,6 @@
 //! Test helpers shared by outcry's crates. Real servers, not mocks: a
-//! [`Rbldnsd`] process serving blocklist zones on loopback.
+//! [`Rbldnsd`] process serving blocklist zones on loopback, and a fresh
+//! database on the PostgreSQL server `.ci/run` starts ([`pg_database`]).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -122,4 +123,55 @@ pub fn rbldnsd(zones: &[(&str, &str, &str)]) -> Rbldnsd {
         let _ = child.wait();
     }
     panic!("rbldnsd did not start on a free port");
+}
+
+/// A database of its own on the PostgreSQL server named by
+/// `OUTCRY_TEST_PG_URL`, dropped again when this goes out of scope.
+pub struct PgDatabase {
+    /// Its URL, for `outcry_store::open` or `--db`.
+    pub url: String,
+    admin: postgres::Client,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = self.admin.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
+}
+
+/// A fresh database named after `tag` and this process, or `None` when
+/// `OUTCRY_TEST_PG_URL` is unset outside CI. Under CI (`CI` set) a missing
+/// server is a failure, not a skip: `.ci/run` starts one and sets the URL.
+pub fn pg_database(tag: &str) -> Option<PgDatabase> {
+    let Ok(url) = std::env::var("OUTCRY_TEST_PG_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide OUTCRY_TEST_PG_URL (.ci/run starts PostgreSQL)"
+        );
+        eprintln!("OUTCRY_TEST_PG_URL not set: the PostgreSQL half of this test is not run");
+        return None;
+    };
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} unreachable: {e}"));
+    let name = format!("outcry_{tag}_{}", std::process::id());
+    // Two statements: CREATE DATABASE refuses to run inside the implicit
+    // transaction of a multi-statement query.
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        admin
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    Some(PgDatabase {
+        url: format!("{base}/{name}"),
+        admin,
+        name,
+    })
 }
