@@ -107,6 +107,7 @@ enum Cmd {
     /// with addresses masked. Markdown is for pasting into a ticket or forum.
     ///
     /// Examples:
+    ///   outcry report reputation-pool-40.107.22.0_24-1793800920 --format md -o incident.md   (from the store)
     ///   outcry report samples/demo -o incident.html
     ///   outcry report samples/demo --claim "2026-11-05T10:00Z=Microsoft, ticket 12345" --format md -o incident.md
     #[command(verbatim_doc_comment)]
@@ -207,13 +208,17 @@ pub enum PacketFormat {
 /// Arguments of `outcry report`.
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// Bounce files, folders (Maildir) or mbox files; none: the store (with its tickets' claims).
+    /// The incident id (from `outcry incidents`), and/or bounce files,
+    /// folders (Maildir) or mbox files; no files: the store (with its
+    /// tickets' claims). An argument that is not a file or folder is taken
+    /// as the incident id.
+    #[arg(value_name = "INCIDENT|PATH")]
     paths: Vec<PathBuf>,
     /// The store: a SQLite file or postgres://...
     #[arg(long, env = "OUTCRY_DB")]
     db: Option<String>,
     /// The incident id (see `outcry incidents`); default: the largest incident.
-    #[arg(long)]
+    #[arg(long, value_name = "INCIDENT")]
     incident: Option<String>,
     /// A vendor claim to check: WHEN=WHO, WHEN as 2026-11-05T10:00Z (repeatable).
     #[arg(long, value_name = "WHEN=WHO")]

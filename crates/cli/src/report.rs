@@ -4,12 +4,28 @@ use crate::{PacketFormat, ReportArgs, incidents};
 use anyhow::{Context as _, bail};
 use outcry_incident::{Thresholds, detect};
 use outcry_report::{Claim, Packet};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Run `outcry report`.
 pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let (paths, named): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        args.paths.iter().partition(|p| p.exists());
+    let wanted = match (named.as_slice(), &args.incident) {
+        ([], id) => id.clone(),
+        ([one], None) => Some(one.display().to_string()),
+        _ => bail!(
+            "{} are neither files nor folders, and only one incident can be reported at a time",
+            named
+                .iter()
+                .map(|p| format!("{:?}", p.display().to_string()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
     let mut stored_claims = Vec::new();
-    let (failures, ctx) = if args.paths.is_empty() {
+    let (failures, ctx) = if paths.is_empty() {
         let mut store = crate::store::open(args.db.as_deref())?;
         for t in store.tickets()? {
             for (_, fixed_at, text) in &t.claims {
@@ -19,15 +35,15 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
         incidents::context(store.failures()?, &args.own_network, &args.important)
     } else {
-        incidents::load(&args.paths, &args.own_network, &args.important)
+        incidents::load(&paths, &args.own_network, &args.important)
     };
     let now = args.now.unwrap_or_else(incidents::now);
     let found = detect(&failures, &ctx, &Thresholds::default(), now);
-    let incident = match &args.incident {
+    let incident = match &wanted {
         Some(id) => found.iter().find(|i| &i.id == id).with_context(|| {
             let ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
             format!(
-                "no incident {id:?} in these bounces; incidents found: {}",
+                "no incident {id:?} (and no file or folder of that name); incidents found: {}",
                 if ids.is_empty() {
                     "none".to_string()
                 } else {

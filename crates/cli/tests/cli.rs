@@ -358,12 +358,20 @@ fn ingest_twice_then_tickets_and_a_report_from_the_store() {
     assert_eq!(t[0]["claims"][0]["fixed_at"], 1793872800);
 
     // The stored claim is checked against the stored bounces.
-    let (code, md, err) = run(&["report", "--format", "md", "--now", "1794052800"]);
+    let (code, md, err) = run(&["report", &id, "--format", "md", "--now", "1794052800"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(md.contains("31415926"), "the claim names the ticket: {md}");
     assert!(
         md.contains("9 failure(s) of the same kind since"),
         "the claim is refuted by later bounces: {md}"
+    );
+
+    let (code, _, err) = run(&["report", "no-such-incident", "--now", "1794052800"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("no incident \"no-such-incident\" (and no file or folder")
+            && err.contains(&id),
+        "{err}"
     );
 
     let (code, _, err) = run(&[
