@@ -3,7 +3,7 @@
 use crate::incidents;
 use anyhow::Context as _;
 use outcry_incident::{Thresholds, detect};
-use outcry_report::{Claim, Packet};
+use outcry_report::Packet;
 use outcry_store::{Keyed, Party};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -124,20 +124,36 @@ pub fn run(out_dir: Option<&PathBuf>) -> anyhow::Result<ExitCode> {
     let Some(main) = found.iter().max_by_key(|i| i.failures) else {
         anyhow::bail!("the demo found no incident: the bundled bounces or the rules are broken");
     };
-    // The ticket with Microsoft and its "fixed" claim, kept in the store.
-    let ticket = store.add_ticket(Party::Provider, TICKET, Some(&main.id), now)?;
-    store.add_claim(ticket, CLAIM_AT, "Microsoft 365 support: resolved", now)?;
-    let claims = store
-        .tickets()?
-        .iter()
-        .flat_map(|t| {
-            t.claims.iter().map(|(_, at, _)| Claim {
-                at: *at,
-                who: format!("Microsoft 365 support (ticket {})", t.number),
-            })
-        })
-        .collect();
-    let packet = Packet::new(main, &failures, claims, now);
+    // The ticket with Microsoft, its "fixed" claim and the tenant's reply,
+    // kept in the store: opened three hours into the outage, "resolved" on
+    // Thursday 10:00, reopened that afternoon as the bounces went on.
+    let ticket = store.add_ticket(
+        Party::Provider,
+        TICKET,
+        Some(&main.id),
+        main.first_seen + 3 * 3600,
+    )?;
+    store.update_ticket(
+        ticket,
+        "resolved",
+        "Microsoft: the IPs were delisted",
+        CLAIM_AT,
+    )?;
+    store.add_claim(
+        ticket,
+        CLAIM_AT,
+        "Microsoft 365 support: resolved",
+        CLAIM_AT,
+    )?;
+    store.update_ticket(
+        ticket,
+        "reopened",
+        "bounces continue after the fix; evidence packet attached",
+        CLAIM_AT + 6 * 3600,
+    )?;
+    let (claims, logs) = crate::store::for_incident(&store.tickets()?, &main.id);
+    let mut packet = Packet::new(main, &failures, claims, now);
+    packet.tickets = logs;
     println!("\nEvidence packet:");
     for (file, text) in [
         ("incident.html", outcry_report::html(&packet)),

@@ -24,15 +24,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         ),
     };
     let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
-    let mut stored_claims = Vec::new();
+    let mut tickets = Vec::new();
     let (failures, ctx) = if paths.is_empty() {
         let mut store = crate::store::open(args.db.as_deref())?;
-        for t in store.tickets()? {
-            for (_, fixed_at, text) in &t.claims {
-                let who = format!("{} ticket {} ({text})", t.party, t.number);
-                stored_claims.push((t.incident.clone(), Claim { at: *fixed_at, who }));
-            }
-        }
+        tickets = store.tickets()?;
         incidents::context(store.failures()?, &args.own_network, &args.important)
     } else {
         incidents::load(&paths, &args.own_network, &args.important)
@@ -64,15 +59,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|c| parse_claim(c))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    // A stored claim counts for this incident, or for any when its ticket
-    // names no incident.
-    claims.extend(
-        stored_claims
-            .into_iter()
-            .filter(|(on, _)| on.as_deref().is_none_or(|id| id == incident.id))
-            .map(|(_, c)| c),
-    );
-    let packet = Packet::new(incident, &failures, claims, now);
+    let (stored_claims, logs) = crate::store::for_incident(&tickets, &incident.id);
+    claims.extend(stored_claims);
+    let mut packet = Packet::new(incident, &failures, claims, now);
+    packet.tickets = logs;
     let text = match args.format {
         PacketFormat::Html => outcry_report::html(&packet),
         PacketFormat::Md => outcry_report::markdown(&packet),

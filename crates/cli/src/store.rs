@@ -2,7 +2,8 @@
 
 use crate::{CheckFormat, TicketCmd, incidents, input};
 use anyhow::Context as _;
-use outcry_store::{Keyed, Party, Store};
+use outcry_report::{Claim, TicketLog};
+use outcry_store::{Keyed, Party, Store, Ticket};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +32,33 @@ pub(crate) fn keyed(paths: &[PathBuf]) -> (usize, Vec<Keyed>) {
     let mut out = Vec::new();
     let messages = input::each_record(paths, |r| out.extend(Keyed::from_record(r)));
     (messages, out)
+}
+
+/// The claims and ticket logs of the stored tickets about incident `id`
+/// (a ticket that names no incident counts for any), for the packet.
+pub(crate) fn for_incident(tickets: &[Ticket], id: &str) -> (Vec<Claim>, Vec<TicketLog>) {
+    let about: Vec<&Ticket> = tickets
+        .iter()
+        .filter(|t| t.incident.as_deref().is_none_or(|i| i == id))
+        .collect();
+    let claims = about
+        .iter()
+        .flat_map(|t| {
+            t.claims.iter().map(|(_, fixed_at, text)| Claim {
+                at: *fixed_at,
+                who: format!("{} ticket {} ({text})", t.party, t.number),
+            })
+        })
+        .collect();
+    let logs = about
+        .iter()
+        .map(|t| TicketLog {
+            party: t.party.clone(),
+            number: t.number.clone(),
+            events: t.history.clone(),
+        })
+        .collect();
+    (claims, logs)
 }
 
 /// Run `outcry ingest`.

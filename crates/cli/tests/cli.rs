@@ -271,6 +271,10 @@ fn the_demo_tells_the_story_and_writes_the_packet() {
     }
     let md = std::fs::read_to_string(dir.path().join("incident.md")).unwrap();
     assert!(md.contains("said fixed at 2026-11-05 10:00 UTC: 9 failure(s) of the same kind since"));
+    assert!(
+        md.contains("| 2026-11-05 16:00 UTC | provider 31415926 | reopened |"),
+        "the ticket log: {md}"
+    );
     // The demo keeps its story in its own SQLite store: a second run over
     // the same folder starts afresh rather than doubling the ticket.
     let again = outcry()

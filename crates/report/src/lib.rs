@@ -28,6 +28,17 @@ pub struct Claim {
     pub who: String,
 }
 
+/// A ticket with one party and its status history, for the packet's log.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketLog {
+    /// Who it is with (provider, blocklist, recipient, other).
+    pub party: String,
+    /// Their ticket number.
+    pub number: String,
+    /// Status changes: (Unix seconds, status, note), oldest first.
+    pub events: Vec<(i64, String, String)>,
+}
+
 /// Everything a packet shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Packet<'a> {
@@ -38,6 +49,9 @@ pub struct Packet<'a> {
     pub failures: Vec<&'a Failure>,
     /// Vendor claims and what followed each.
     pub claims: Vec<(Claim, ClaimCheck)>,
+    /// The tickets about this incident, with their history (empty from
+    /// [`Packet::new`]; set the field to show them).
+    pub tickets: Vec<TicketLog>,
     /// What the organisation has already ruled out.
     pub ruled_out: Vec<String>,
     /// When the packet was made (Unix seconds).
@@ -72,6 +86,7 @@ impl<'a> Packet<'a> {
             incident,
             failures,
             claims,
+            tickets: Vec::new(),
             ruled_out: ruled_out(incident, all),
             generated_at,
         }
@@ -207,6 +222,22 @@ pub fn markdown(p: &Packet<'_>) -> String {
             );
         }
     }
+    if !p.tickets.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Ticket log\n\n| when | ticket | status | note |\n|---|---|---|---|"
+        );
+        for (t, at, status, note) in ticket_rows(p) {
+            let _ = writeln!(
+                s,
+                "| {} | {} {} | {status} | {} |",
+                utc(at),
+                t.party,
+                t.number,
+                note.replace('|', "\\|")
+            );
+        }
+    }
     if !p.ruled_out.is_empty() {
         let _ = writeln!(s, "\n## Already ruled out\n");
         for r in &p.ruled_out {
@@ -238,6 +269,21 @@ fn claim_text(c: &ClaimCheck) -> String {
     }
 }
 
+/// Every ticket event, oldest first.
+fn ticket_rows<'p>(p: &'p Packet<'_>) -> Vec<(&'p TicketLog, i64, &'p str, &'p str)> {
+    let mut rows: Vec<_> = p
+        .tickets
+        .iter()
+        .flat_map(|t| {
+            t.events
+                .iter()
+                .map(move |(at, st, note)| (t, *at, st.as_str(), note.as_str()))
+        })
+        .collect();
+    rows.sort_by_key(|r| r.1);
+    rows
+}
+
 /// Escape text for HTML.
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -249,11 +295,16 @@ fn esc(s: &str) -> String {
 /// The packet as one self-contained HTML page.
 pub fn html(p: &Packet<'_>) -> String {
     let inc = p.incident;
-    let markers: Vec<(i64, String)> = p
+    let mut markers: Vec<(i64, String)> = p
         .claims
         .iter()
         .map(|(c, _)| (c.at, format!("{}: fixed", c.who)))
         .collect();
+    markers.extend(
+        ticket_rows(p)
+            .into_iter()
+            .map(|(t, at, st, _)| (at, format!("{} ticket {}: {st}", t.party, t.number))),
+    );
     let svg = timeline(&p.failures, &markers);
     let mut s = String::new();
     let _ = write!(
@@ -314,6 +365,21 @@ pub fn html(p: &Packet<'_>) -> String {
             );
         }
         s.push_str("</ul>");
+    }
+    if !p.tickets.is_empty() {
+        s.push_str("<h2>Ticket log</h2><table><tr><th>when</th><th>ticket</th><th>status</th><th>note</th></tr>");
+        for (t, at, status, note) in ticket_rows(p) {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+                utc(at),
+                esc(&t.party),
+                esc(&t.number),
+                esc(status),
+                esc(note)
+            );
+        }
+        s.push_str("</table>");
     }
     if !p.ruled_out.is_empty() {
         s.push_str("<h2>Already ruled out</h2><ul>");
@@ -411,5 +477,46 @@ mod packet_tests {
         let js: serde_json::Value = serde_json::from_str(&json(&p)).unwrap();
         assert_eq!(js["incident"]["verdict"], "provider");
         assert!(js["headline"].as_str().unwrap().contains("mail provider"));
+    }
+
+    #[test]
+    fn the_ticket_log_is_listed_in_order_and_marked_on_the_timeline() {
+        let fs = failures();
+        let incs = detect(
+            &fs,
+            &Context::default(),
+            &Thresholds::default(),
+            1_793_900_000,
+        );
+        let mut p = Packet::new(&incs[0], &fs, Vec::new(), 1_793_900_000);
+        p.tickets = vec![TicketLog {
+            party: "provider".into(),
+            number: "31415926".into(),
+            events: vec![
+                (
+                    1_793_810_000,
+                    "escalated".into(),
+                    "joint | escalation".into(),
+                ),
+                (1_793_801_000, "open".into(), "<opened>".into()),
+            ],
+        }];
+        let h = html(&p);
+        let (open, esc) = (
+            h.find("&lt;opened&gt;").unwrap(),
+            h.find("joint | escalation").unwrap(),
+        );
+        assert!(open < esc, "oldest first");
+        assert!(
+            h.contains("provider ticket 31415926: escalated"),
+            "a timeline marker"
+        );
+        let md = markdown(&p);
+        assert!(
+            md.contains("| provider 31415926 | escalated | joint \\| escalation |"),
+            "{md}"
+        );
+        let js: serde_json::Value = serde_json::from_str(&json(&p)).unwrap();
+        assert_eq!(js["tickets"][0]["number"], "31415926");
     }
 }

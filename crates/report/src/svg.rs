@@ -121,16 +121,39 @@ pub fn timeline(failures: &[&Failure], markers: &[(i64, String)]) -> String {
         );
         day += 86_400;
     }
-    for (t, label) in markers {
+    // Labels go in rows so that markers close in time stay legible: each
+    // takes the first row where it does not overlap the previous label
+    // (about 6 px per character at this font size), and flips to the left
+    // of its line near the right edge.
+    let mut sorted: Vec<&(i64, String)> = markers.iter().collect();
+    sorted.sort_by_key(|m| m.0);
+    let mut row_ends: Vec<f64> = Vec::new();
+    for (t, label) in sorted {
+        let width = label.chars().count() as f64 * 6.0;
+        let right = x(*t) + 3.0 + width <= W;
+        let (from, to) = if right {
+            (x(*t), x(*t) + 3.0 + width)
+        } else {
+            (x(*t) - 3.0 - width, x(*t))
+        };
+        let row = match row_ends.iter().position(|end| *end < from) {
+            Some(r) => r,
+            None => {
+                row_ends.push(f64::MIN);
+                row_ends.len() - 1
+            }
+        };
+        row_ends[row] = to + 6.0;
         let _ = write!(
             s,
-            "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#cf222e\" stroke-dasharray=\"4 3\"/><text x=\"{3:.1}\" y=\"{4}\" fill=\"#cf222e\">{5}</text>",
+            "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#cf222e\" stroke-dasharray=\"4 3\"><title>{5}</title></line><text x=\"{3:.1}\" y=\"{4}\" fill=\"#cf222e\" text-anchor=\"{6}\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{5}</text>",
             x(*t),
             TOP,
             H - BOTTOM,
-            x(*t) + 3.0,
-            TOP - 6.0,
-            crate::esc(label)
+            if right { x(*t) + 3.0 } else { x(*t) - 3.0 },
+            TOP - 6.0 + 13.0 * row as f64,
+            crate::esc(label),
+            if right { "start" } else { "end" }
         );
     }
     // Legend.
@@ -153,4 +176,32 @@ pub fn timeline(failures: &[&Failure], markers: &[(i64, String)]) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timeline;
+    use outcry_incident::Failure;
+
+    #[test]
+    fn markers_at_the_same_time_get_their_own_rows() {
+        let f = Failure {
+            at: 1_793_800_000,
+            recipient_domain: "a.example".into(),
+            reason: outcry_bounce::Reason::Blocked,
+            status: String::new(),
+            sending_ip: None,
+            blocklist: None,
+            rejecting_org: "a.example".into(),
+            template: String::new(),
+        };
+        let at = f.at + 3600;
+        let svg = timeline(&[&f], &[(at, "first".into()), (at, "second".into())]);
+        let y = |label: &str| {
+            let end = svg.find(&format!(">{label}</text>")).unwrap();
+            let start = svg[..end].rfind(" y=\"").unwrap() + 4;
+            svg[start..start + svg[start..].find('"').unwrap()].to_string()
+        };
+        assert_ne!(y("first"), y("second"), "{svg}");
+    }
 }
