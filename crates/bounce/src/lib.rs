@@ -647,7 +647,15 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
             let named = !before[h + 5..].contains(char::is_whitespace);
             !before[..h].ends_with("client ") && (named || !before[h..].contains("client"))
         }) && !before.contains("client host");
-        if client && !remote_host {
+        // "Rejected: 192.0.2.1 listed at zen.spamhaus.org": what a list
+        // lists is the client.
+        let after = diag[m.end()..diag.ceil_char_boundary((m.end() + 24).min(diag.len()))]
+            .trim_start_matches([']', ')', ' '])
+            .to_ascii_lowercase();
+        let listed = ["listed", "is listed", "is blacklisted", "is blocklisted"]
+            .iter()
+            .any(|k| after.starts_with(k));
+        if (client || listed) && !remote_host {
             return Some(ip);
         }
     }

@@ -308,8 +308,14 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
         _ => trim_diagnostic(diagnostic),
     };
     let command = transcript_command(raw).or_else(|| Command::find_in(raw));
+    // "Client host [192.0.2.1] blocked" names the sender, not the server.
     let remote_mta = HOST_RE
-        .captures(raw)
+        .captures_iter(raw)
+        .find(|c| {
+            let start = c.get(0).map_or(0, |m| m.start());
+            let before = &raw.as_bytes()[start.saturating_sub(7)..start];
+            !before.eq_ignore_ascii_case(b"client ")
+        })
         .map(|c| c[1].trim_end_matches('.').to_ascii_lowercase())
         .unwrap_or_default();
     TextHit {

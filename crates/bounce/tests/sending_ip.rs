@@ -1,0 +1,60 @@
+//! Which IP a refusal names as the sender's, and which it names as the
+//! refusing server's.
+
+use outcry_bounce::analyze;
+use std::net::IpAddr;
+
+/// A minimal DSN whose diagnostic is `diag`, returned with headers that
+/// show the message left through 203.0.113.80.
+fn dsn(diag: &str) -> String {
+    format!(
+        "From: MAILER-DAEMON@mail.contoso.example\nTo: sales@contoso.example\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n<ap@dest.example>: {diag}\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.contoso.example\n\nFinal-Recipient: rfc822; ap@dest.example\nAction: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; {diag}\n\n--B\nContent-Type: text/rfc822-headers\n\nReceived: from pc.contoso.example (pc.contoso.example [203.0.113.80])\n\tby mail.contoso.example (Postfix) with ESMTPSA id 4Q1; Mon, 12 Oct 2026 08:30:00 +0000\nFrom: sales@contoso.example\nTo: ap@dest.example\nMessage-ID: <q1@contoso.example>\n\n--B--\n"
+    )
+}
+
+fn sending_ip(diag: &str) -> Option<IpAddr> {
+    let records = analyze(dsn(diag).as_bytes()).unwrap();
+    assert_eq!(records.len(), 1, "{diag}");
+    records[0].sending_ip
+}
+
+#[test]
+fn the_client_ip_a_refusal_names() {
+    let cases = [
+        (
+            "550 5.7.1 Service unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org",
+            "198.51.100.7",
+        ),
+        (
+            "550 5.7.1 Mail from IP 198.51.100.8 was rejected due to listing in Spamhaus SBL.",
+            "198.51.100.8",
+        ),
+        (
+            "554 5.7.1 Rejected: 198.51.100.9 listed at zen.spamhaus.org",
+            "198.51.100.9",
+        ),
+        (
+            "554 5.7.1 Rejected because 198.51.100.10 is listed by b.barracudacentral.org",
+            "198.51.100.10",
+        ),
+    ];
+    for (diag, ip) in cases {
+        assert_eq!(sending_ip(diag), Some(ip.parse().unwrap()), "{diag}");
+    }
+}
+
+#[test]
+fn the_refusing_server_is_not_the_sender() {
+    // The remote host's own address, even when its name contains "client":
+    // the sending IP comes from the returned headers instead.
+    for diag in [
+        "host mx.client00.example[198.51.100.11] said: 550 5.7.1 Relaying denied (in reply to RCPT TO command)",
+        "host mx.dest.example[198.51.100.12] said: 554 5.7.1 Message refused (in reply to end of DATA command)",
+    ] {
+        assert_eq!(
+            sending_ip(diag),
+            Some("203.0.113.80".parse().unwrap()),
+            "{diag}"
+        );
+    }
+}
