@@ -80,26 +80,6 @@ pub fn run(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Unix seconds as `2026-11-04 14:02 UTC` (civil-from-days, Howard Hinnant's algorithm).
-fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
-}
-
 pub(crate) fn print(
     out: &mut dyn Write,
     incidents: &[Incident],
@@ -127,8 +107,8 @@ pub(crate) fn print(
             out,
             "  {} failures from {} to {}",
             i.failures,
-            utc(i.first_seen),
-            utc(i.last_seen)
+            outcry_report::utc(i.first_seen),
+            outcry_report::utc(i.last_seen)
         )?;
         let domains: Vec<String> = i
             .domains
@@ -161,14 +141,4 @@ pub(crate) fn print(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn utc_dates() {
-        assert_eq!(super::utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::utc(1_793_800_920), "2026-11-04 14:02 UTC");
-        assert_eq!(super::utc(951_782_400), "2000-02-29 00:00 UTC");
-    }
 }

@@ -415,7 +415,9 @@ mod tests {
 
     #[test]
     fn dates_and_escaping() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc(1_793_800_920), "2026-11-04 14:02 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
         assert_eq!(esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
     }
 }
