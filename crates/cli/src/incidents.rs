@@ -1,8 +1,10 @@
 //! `outcry incidents`: incidents and verdicts straight from bounce files.
 
-use crate::{CheckFormat, IncidentsArgs, input};
+use crate::{CheckFormat, IncidentsArgs, Situation, input};
 use outcry_incident::{Context, Failure, Incident, IpOwner, State, Thresholds, detect};
+use outcry_store::Store;
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// The failures in the bounces at `paths`, and what is known about them
@@ -52,15 +54,43 @@ pub(crate) fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// What `outcry incidents` and `outcry report` work on.
+pub(crate) struct Gathered {
+    /// The failures.
+    pub failures: Vec<Failure>,
+    /// What is known about them.
+    pub ctx: Context,
+    /// The open store when the failures came from it (for its tickets).
+    pub store: Option<Box<dyn Store>>,
+    /// The time to evaluate them at.
+    pub now: i64,
+}
+
+/// The failures in the bounces at `paths`, or in the store when there are
+/// none, with their context and the time to evaluate them at.
+pub(crate) fn gather(paths: &[PathBuf], s: &Situation) -> anyhow::Result<Gathered> {
+    let at = s.now.unwrap_or_else(now);
+    let (failures, ctx, store) = if paths.is_empty() {
+        let mut store = crate::store::open(s.db.as_deref())?;
+        let (failures, ctx) = context(store.failures()?, &s.own_network, &s.important);
+        (failures, ctx, Some(store))
+    } else {
+        let (failures, ctx) = load(paths, &s.own_network, &s.important);
+        (failures, ctx, None)
+    };
+    Ok(Gathered {
+        failures,
+        ctx,
+        store,
+        now: at,
+    })
+}
+
 /// Run `outcry incidents`.
 pub fn run(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
-    let (failures, ctx) = if args.paths.is_empty() {
-        let mut store = crate::store::open(args.db.as_deref())?;
-        context(store.failures()?, &args.own_network, &args.important)
-    } else {
-        load(&args.paths, &args.own_network, &args.important)
-    };
-    let now = args.now.unwrap_or_else(now);
+    let Gathered {
+        failures, ctx, now, ..
+    } = gather(&args.paths, &args.situation)?;
     let incidents = detect(&failures, &ctx, &Thresholds::default(), now);
 
     let stdout = std::io::stdout();

@@ -214,24 +214,14 @@ pub struct ReportArgs {
     /// as the incident id.
     #[arg(value_name = "INCIDENT|PATH")]
     paths: Vec<PathBuf>,
-    /// The store: a SQLite file or postgres://...
-    #[arg(long, env = "OUTCRY_DB")]
-    db: Option<String>,
+    #[command(flatten)]
+    situation: Situation,
     /// The incident id (see `outcry incidents`); default: the largest incident.
     #[arg(long, value_name = "INCIDENT")]
     incident: Option<String>,
     /// A vendor claim to check: WHEN=WHO, WHEN as 2026-11-05T10:00Z (repeatable).
     #[arg(long, value_name = "WHEN=WHO")]
     claim: Vec<String>,
-    /// The organisation's own sending networks (repeatable).
-    #[arg(long, value_name = "CIDR")]
-    own_network: Vec<ipnet::IpNet>,
-    /// The organisation's most important correspondents.
-    #[arg(long, value_delimiter = ',', value_name = "DOMAIN")]
-    important: Vec<String>,
-    /// Evaluate as of this Unix time (default: now).
-    #[arg(long)]
-    now: Option<i64>,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = PacketFormat::Html)]
     format: PacketFormat,
@@ -245,6 +235,17 @@ pub struct ReportArgs {
 pub struct IncidentsArgs {
     /// Bounce files, folders (Maildir) or mbox files; none: the failures in the store.
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    situation: Situation,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = CheckFormat::Table)]
+    format: CheckFormat,
+}
+
+/// Where the failures come from and what is known about the organisation:
+/// shared by `outcry incidents` and `outcry report`.
+#[derive(clap::Args)]
+pub struct Situation {
     /// The store: a SQLite file or postgres://...
     #[arg(long, env = "OUTCRY_DB")]
     db: Option<String>,
@@ -257,9 +258,6 @@ pub struct IncidentsArgs {
     /// Evaluate as of this Unix time (default: now).
     #[arg(long)]
     now: Option<i64>,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = CheckFormat::Table)]
-    format: CheckFormat,
 }
 
 /// Output formats of `check`.

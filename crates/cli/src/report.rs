@@ -24,15 +24,16 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         ),
     };
     let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
-    let mut tickets = Vec::new();
-    let (failures, ctx) = if paths.is_empty() {
-        let mut store = crate::store::open(args.db.as_deref())?;
-        tickets = store.tickets()?;
-        incidents::context(store.failures()?, &args.own_network, &args.important)
-    } else {
-        incidents::load(&paths, &args.own_network, &args.important)
+    let incidents::Gathered {
+        failures,
+        ctx,
+        store,
+        now,
+    } = incidents::gather(&paths, &args.situation)?;
+    let tickets = match store {
+        Some(mut s) => s.tickets()?,
+        None => Vec::new(),
     };
-    let now = args.now.unwrap_or_else(incidents::now);
     let found = detect(&failures, &ctx, &Thresholds::default(), now);
     let incident = match &wanted {
         Some(id) => found.iter().find(|i| &i.id == id).with_context(|| {
