@@ -3,6 +3,7 @@
 use crate::input;
 use crate::{CheckArgs, CheckFormat};
 use anyhow::{Context, bail};
+use outcry_incident::{Listing, Standing};
 use outcry_reputation::{
     Catalog, Checker, CheckerConfig, DomainReport, IpReport, ListResult, Status,
 };
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// One thing to check.
-enum Target {
+pub(crate) enum Target {
     Ip(IpAddr),
     Domain(String),
 }
@@ -74,40 +75,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         concurrency: args.concurrency.max(1),
         ptr: !args.no_ptr,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let bar = crate::analyze::progress(targets.len() as u64, args.quiet);
-    let (ips, domains) = runtime.block_on(async {
-        let checker = std::sync::Arc::new(Checker::new(catalog, &config)?);
-        if let Some(p) = checker.public_resolver() {
-            eprintln!("outcry: warning: {p} is a public resolver; Spamhaus and other lists refuse it (their answers will show as errors). Use your own resolver.");
-        }
-        let mut tasks = Vec::new();
-        for t in targets {
-            let checker = checker.clone();
-            let bar = bar.clone();
-            tasks.push(tokio::spawn(async move {
-                let out = match t {
-                    Target::Ip(ip) => Ok(checker.check_ip(ip).await),
-                    Target::Domain(d) => Err(checker.check_domain(&d).await),
-                };
-                bar.inc(1);
-                out
-            }));
-        }
-        let mut ips = Vec::new();
-        let mut domains = Vec::new();
-        for t in tasks {
-            match t.await? {
-                Ok(r) => ips.push(r),
-                Err(d) => domains.push(d),
-            }
-        }
-        anyhow::Ok((ips, domains))
-    })?;
-    bar.finish_and_clear();
+    let (ips, domains) = lookup(targets, catalog, &config, args.quiet)?;
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -165,6 +133,51 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Ask the blocklists (and PTR, per `config`) about `targets`, with a
+/// progress bar unless `quiet`.
+pub(crate) fn lookup(
+    targets: Vec<Target>,
+    catalog: Catalog,
+    config: &CheckerConfig,
+    quiet: bool,
+) -> anyhow::Result<(Vec<IpReport>, Vec<DomainReport>)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let bar = crate::analyze::progress(targets.len() as u64, quiet);
+    let (ips, domains) = runtime.block_on(async {
+        let checker = std::sync::Arc::new(Checker::new(catalog, config)?);
+        if let Some(p) = checker.public_resolver() {
+            eprintln!("outcry: warning: {p} is a public resolver; Spamhaus and other lists refuse it (their answers will show as errors). Use your own resolver.");
+        }
+        let mut tasks = Vec::new();
+        for t in targets {
+            let checker = checker.clone();
+            let bar = bar.clone();
+            tasks.push(tokio::spawn(async move {
+                let out = match t {
+                    Target::Ip(ip) => Ok(checker.check_ip(ip).await),
+                    Target::Domain(d) => Err(checker.check_domain(&d).await),
+                };
+                bar.inc(1);
+                out
+            }));
+        }
+        let mut ips = Vec::new();
+        let mut domains = Vec::new();
+        for t in tasks {
+            match t.await? {
+                Ok(r) => ips.push(r),
+                Err(d) => domains.push(d),
+            }
+        }
+        anyhow::Ok((ips, domains))
+    })?;
+    bar.finish_and_clear();
+    Ok((ips, domains))
+}
+
 fn parse_target(t: &str) -> anyhow::Result<Target> {
     let bare = t.trim_matches(['[', ']']);
     if let Ok(ip) = bare.parse::<IpAddr>() {
@@ -186,7 +199,7 @@ fn parse_target(t: &str) -> anyhow::Result<Target> {
 }
 
 /// `127.0.0.1`, `127.0.0.1:5353`, `::1`, `[::1]:5353`.
-fn parse_resolver(s: &str) -> anyhow::Result<SocketAddr> {
+pub(crate) fn parse_resolver(s: &str) -> anyhow::Result<SocketAddr> {
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Ok(a);
     }
@@ -318,4 +331,38 @@ fn print_table(
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// What a check found about one IP, in the form the store keeps and the
+/// packet shows.
+pub(crate) fn standing(r: &IpReport, checked_at: i64) -> Standing {
+    let names = |status: Status| -> Vec<String> {
+        r.lists
+            .iter()
+            .filter(|l| l.status == status)
+            .map(|l| l.name.clone())
+            .collect()
+    };
+    Standing {
+        ip: r.ip,
+        checked_at,
+        ptr: r.ptr.clone(),
+        ptr_confirmed: r.ptr_confirmed,
+        owner: r.owner.name.clone(),
+        shared_pool: r.shared_pool,
+        listed: r
+            .lists
+            .iter()
+            .filter(|l| l.status == Status::Listed)
+            .map(|l| Listing {
+                list: l.name.clone(),
+                zone: l.zone.clone(),
+                codes: l.codes.clone(),
+                meanings: l.meanings.clone(),
+                good: l.good,
+            })
+            .collect(),
+        clear: names(Status::Clear),
+        errors: names(Status::Error),
+    }
 }

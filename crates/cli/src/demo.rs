@@ -8,6 +8,9 @@ use outcry_store::{Keyed, Party};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The tenant's message trace before the outage (samples/message-trace.csv).
+const DEMO_TRACE: &[u8] = include_bytes!("../../../samples/message-trace.csv");
+
 /// The demo bounces (samples/demo), embedded so `outcry demo` needs no files.
 pub const DEMO_BOUNCES: &[(&str, &[u8])] = &[
     (
@@ -105,11 +108,10 @@ pub fn run(out_dir: Option<&PathBuf>) -> anyhow::Result<ExitCode> {
         keyed.extend(found.iter().filter_map(Keyed::from_record));
     }
     store.ingest(&keyed)?;
-    let (failures, ctx) = incidents::context(
-        store.failures()?,
-        &[],
-        &["fabrikam-foods.example".to_string()],
-    );
+    // Four weeks of the tenant's message trace rank its correspondents.
+    let (_, volume) = outcry_logs::volume(DEMO_TRACE).context("bundled message trace")?;
+    let important = incidents::key_correspondents(&volume, 10);
+    let (failures, ctx) = incidents::context(store.failures()?, &[], &important, Vec::new());
     // The story's "now": two hours after the last bounce.
     let now = failures.iter().map(|f| f.at).max().unwrap_or(0) + 2 * 3600;
     let found = detect(&failures, &ctx, &Thresholds::default(), now);
@@ -152,7 +154,7 @@ pub fn run(out_dir: Option<&PathBuf>) -> anyhow::Result<ExitCode> {
         CLAIM_AT + 6 * 3600,
     )?;
     let (claims, logs) = crate::store::for_incident(&store.tickets()?, &main.id);
-    let mut packet = Packet::new(main, &failures, claims, now);
+    let mut packet = Packet::new(main, &failures, &ctx, claims, now);
     packet.tickets = logs;
     println!("\nEvidence packet:");
     for (file, text) in [

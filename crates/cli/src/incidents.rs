@@ -1,7 +1,8 @@
 //! `outcry incidents`: incidents and verdicts straight from bounce files.
 
 use crate::{CheckFormat, IncidentsArgs, Situation, input};
-use outcry_incident::{Context, Failure, Incident, IpOwner, State, Thresholds, detect};
+use anyhow::Context as _;
+use outcry_incident::{Context, Failure, Incident, IpOwner, Standing, State, Thresholds, detect};
 use outcry_store::Store;
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,23 +17,31 @@ pub(crate) fn load(
 ) -> (Vec<Failure>, Context) {
     let mut failures = Vec::new();
     input::each_record(paths, |r| failures.extend(Failure::from_record(r)));
-    context(failures, own, important)
+    context(failures, own, important, Vec::new())
 }
 
-/// The offline context of `failures`: own networks, key correspondents and
-/// provider ownership from the bundled prefix table.
+/// The offline context of `failures`: own networks, key correspondents,
+/// the stored blocklist standings, and provider ownership (from a
+/// standing's forward-confirmed PTR, else the bundled prefix table).
 pub(crate) fn context(
     failures: Vec<Failure>,
     own: &[ipnet::IpNet],
     important: &[String],
+    standings: Vec<Standing>,
 ) -> (Vec<Failure>, Context) {
     let mut ctx = Context {
         own_networks: own.to_vec(),
         important_domains: important.iter().map(|d| d.to_ascii_lowercase()).collect(),
         ..Context::default()
     };
+    ctx.standings = standings.into_iter().map(|s| (s.ip, s)).collect();
     for ip in failures.iter().filter_map(|f| f.sending_ip) {
-        let owner = outcry_reputation::recognise(ip, None);
+        let ptr = ctx
+            .standings
+            .get(&ip)
+            .filter(|s| s.ptr_confirmed)
+            .and_then(|s| s.ptr.as_deref());
+        let owner = outcry_reputation::recognise(ip, ptr);
         if let Some(name) = owner.name {
             ctx.ip_owners.insert(
                 ip,
@@ -44,6 +53,11 @@ pub(crate) fn context(
         }
     }
     (failures, ctx)
+}
+
+/// The `n` biggest recipient domains of `volume`.
+pub(crate) fn key_correspondents(volume: &outcry_logs::Volume, n: usize) -> Vec<String> {
+    volume.top(n).into_iter().map(|(d, _)| d).collect()
 }
 
 /// Now, in Unix seconds.
@@ -70,12 +84,29 @@ pub(crate) struct Gathered {
 /// none, with their context and the time to evaluate them at.
 pub(crate) fn gather(paths: &[PathBuf], s: &Situation) -> anyhow::Result<Gathered> {
     let at = s.now.unwrap_or_else(now);
+    let mut important = s.important.clone();
+    if !s.logs.is_empty() {
+        let mut volume = outcry_logs::Volume::default();
+        for path in &s.logs {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("--logs {}", path.display()))?;
+            let (_, v) = outcry_logs::volume(&bytes)
+                .with_context(|| format!("--logs {}", path.display()))?;
+            volume.merge(v);
+        }
+        important.extend(key_correspondents(&volume, s.key_correspondents));
+    }
     let (failures, ctx, store) = if paths.is_empty() {
         let mut store = crate::store::open(s.db.as_deref())?;
-        let (failures, ctx) = context(store.failures()?, &s.own_network, &s.important);
+        let (failures, ctx) = context(
+            store.failures()?,
+            &s.own_network,
+            &important,
+            store.standings()?,
+        );
         (failures, ctx, Some(store))
     } else {
-        let (failures, ctx) = load(paths, &s.own_network, &s.important);
+        let (failures, ctx) = load(paths, &s.own_network, &important);
         (failures, ctx, None)
     };
     Ok(Gathered {

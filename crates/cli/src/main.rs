@@ -118,18 +118,18 @@ enum Cmd {
     /// PostgreSQL with --db postgres://... It keeps recipient domains and
     /// masked error texts, never the local part of an address.
     ///
+    /// Then asks the DNS blocklists about every sending IP not checked in
+    /// the last hour (owner, PTR, listings) and keeps the answers, so
+    /// `outcry incidents` and `outcry report` can show them offline.
+    /// --offline skips that; --resolver picks the nameserver (default: the
+    /// system's; Spamhaus refuses public resolvers).
+    ///
     /// Examples:
     ///   outcry ingest ~/Maildir/.Bounces
-    ///   outcry ingest --db postgres://outcry@db.internal/outcry bounces.mbox
+    ///   outcry ingest --offline bounces.mbox
+    ///   outcry ingest --resolver 127.0.0.1 --db postgres://outcry@db.internal/outcry bounces.mbox
     #[command(verbatim_doc_comment)]
-    Ingest {
-        /// Bounce files, folders (Maildir) or mbox files.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// The store: a SQLite file or postgres://...
-        #[arg(long, env = "OUTCRY_DB")]
-        db: Option<String>,
-    },
+    Ingest(IngestArgs),
     /// Tickets with the provider, a blocklist operator or a recipient, and
     /// the vendors' "fixed" claims, kept in the store.
     ///
@@ -147,6 +147,29 @@ enum Cmd {
         #[arg(long, env = "OUTCRY_DB", global = true)]
         db: Option<String>,
     },
+}
+
+/// Arguments of `outcry ingest`.
+#[derive(clap::Args)]
+pub struct IngestArgs {
+    /// Bounce files, folders (Maildir) or mbox files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The store: a SQLite file or postgres://...
+    #[arg(long, env = "OUTCRY_DB")]
+    db: Option<String>,
+    /// Do not ask DNS about the sending IPs.
+    #[arg(long)]
+    offline: bool,
+    /// The DNS resolver to ask, ADDR or ADDR:PORT (default: the system's).
+    #[arg(long, value_name = "ADDR[:PORT]", env = "OUTCRY_RESOLVER")]
+    resolver: Option<String>,
+    /// Seconds to wait for one DNS answer.
+    #[arg(long, default_value_t = 3.0)]
+    timeout: f64,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// `outcry ticket` actions.
@@ -252,9 +275,17 @@ pub struct Situation {
     /// The organisation's own sending networks (repeatable), e.g. 203.0.113.0/24.
     #[arg(long, value_name = "CIDR")]
     own_network: Vec<ipnet::IpNet>,
-    /// The organisation's most important correspondents (recipient domains).
+    /// The organisation's most important correspondents (recipient domains),
+    /// in addition to the biggest ones in --logs.
     #[arg(long, value_delimiter = ',', value_name = "DOMAIN")]
     important: Vec<String>,
+    /// Delivery logs that rank recipient domains by message volume: a
+    /// Postfix mail log or an Exchange Online message-trace CSV (repeatable).
+    #[arg(long, value_name = "FILE")]
+    logs: Vec<PathBuf>,
+    /// How many of the biggest domains in --logs are key correspondents.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    key_correspondents: usize,
     /// Evaluate as of this Unix time (default: now).
     #[arg(long)]
     now: Option<i64>,
@@ -345,7 +376,7 @@ fn main() -> ExitCode {
         Cmd::Check(a) => check::run(&a),
         Cmd::Incidents(a) => incidents::run(&a),
         Cmd::Report(a) => report::run(&a),
-        Cmd::Ingest { paths, db } => store::ingest(&paths, db.as_deref()),
+        Cmd::Ingest(a) => store::ingest(&a),
         Cmd::Ticket { action, db } => store::ticket(&action, db.as_deref()),
     };
     match result {

@@ -62,7 +62,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (stored_claims, logs) = crate::store::for_incident(&tickets, &incident.id);
     claims.extend(stored_claims);
-    let mut packet = Packet::new(incident, &failures, claims, now);
+    let mut packet = Packet::new(incident, &failures, &ctx, claims, now);
     packet.tickets = logs;
     let text = match args.format {
         PacketFormat::Html => outcry_report::html(&packet),

@@ -1,12 +1,17 @@
 //! `outcry ingest` and `outcry ticket`: the store's commands.
 
-use crate::{CheckFormat, TicketCmd, incidents, input};
+use crate::{CheckFormat, IngestArgs, TicketCmd, check, incidents, input};
 use anyhow::Context as _;
+use outcry_incident::Standing;
 use outcry_report::{Claim, TicketLog};
+use outcry_reputation::{Catalog, CheckerConfig};
 use outcry_store::{Keyed, Party, Store, Ticket};
+use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// The store's address: `--db`, else `$XDG_DATA_HOME/outcry/outcry.db`, else
 /// `~/.local/share/outcry/outcry.db`.
@@ -61,9 +66,13 @@ pub(crate) fn for_incident(tickets: &[Ticket], id: &str) -> (Vec<Claim>, Vec<Tic
     (claims, logs)
 }
 
+/// A standing younger than this is not checked again by `outcry ingest`.
+const RECHECK_AFTER: i64 = 3600;
+
 /// Run `outcry ingest`.
-pub fn ingest(paths: &[PathBuf], db: Option<&str>) -> anyhow::Result<ExitCode> {
-    let (messages, failures) = keyed(paths);
+pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    let db = args.db.as_deref();
+    let (messages, failures) = keyed(&args.paths);
     let mut store = open(db)?;
     let done = store.ingest(&failures)?;
     println!(
@@ -72,6 +81,50 @@ pub fn ingest(paths: &[PathBuf], db: Option<&str>) -> anyhow::Result<ExitCode> {
         done.new,
         done.known,
         url(db)
+    );
+    if args.offline {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = incidents::now();
+    let fresh: HashSet<IpAddr> = store
+        .standings()?
+        .into_iter()
+        .filter(|s| now - s.checked_at < RECHECK_AFTER)
+        .map(|s| s.ip)
+        .collect();
+    let due: BTreeSet<IpAddr> = failures
+        .iter()
+        .filter_map(|k| k.failure.sending_ip)
+        .filter(|ip| !fresh.contains(ip))
+        .collect();
+    if due.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut catalog = Catalog::bundled();
+    catalog.lists.retain(|l| l.dead.is_none());
+    let config = CheckerConfig {
+        resolver: args
+            .resolver
+            .as_deref()
+            .map(check::parse_resolver)
+            .transpose()?,
+        timeout: Duration::from_secs_f64(args.timeout.max(0.05)),
+        attempts: 2,
+        concurrency: 64,
+        ptr: true,
+    };
+    let targets = due.iter().map(|ip| check::Target::Ip(*ip)).collect();
+    let (reports, _) = check::lookup(targets, catalog, &config, args.quiet)?;
+    let standings: Vec<Standing> = reports.iter().map(|r| check::standing(r, now)).collect();
+    store.put_standings(&standings)?;
+    let listed = standings
+        .iter()
+        .filter(|s| s.bad().next().is_some())
+        .count();
+    let unasked = standings.iter().filter(|s| !s.errors.is_empty()).count();
+    println!(
+        "{} sending IP(s) checked against the blocklists: {listed} listed, {unasked} with lists that could not be asked",
+        standings.len()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -308,13 +308,30 @@ fn ingest_twice_then_tickets_and_a_report_from_the_store() {
         )
     };
     let demo_s = demo.to_str().unwrap();
-    let (code, first, err) = run(&["ingest", demo_s]);
+    // A real DNS server on loopback: Spamhaus ZEN lists one of the two
+    // sending IPs; every other list is refused (an error, not "clear").
+    let dns = outcry_testsupport::rbldnsd(&[(
+        "zen.spamhaus.org",
+        "ip4set",
+        ":127.0.0.3:Listed in CSS $\n40.107.22.93\n",
+    )]);
+    let resolver = format!("127.0.0.1:{}", dns.port);
+    let ingest = ["ingest", "--resolver", &resolver, "--timeout", "1", demo_s];
+    let (code, first, err) = run(&ingest);
     assert_eq!(code, Some(0), "{err}");
     assert!(first.contains(" 0 already in the store"), "{first}");
-    let (_, second, _) = run(&["ingest", demo_s]);
+    assert!(
+        first.contains("2 sending IP(s) checked against the blocklists: 1 listed"),
+        "{first}"
+    );
+    let (_, second, _) = run(&ingest);
     assert!(
         second.contains(": 0 new,"),
         "ingesting again adds nothing: {second}"
+    );
+    assert!(
+        !second.contains("checked against"),
+        "IPs checked within the hour are not asked again: {second}"
     );
 
     // Incidents from the store alone, as from the files.
@@ -369,6 +386,15 @@ fn ingest_twice_then_tickets_and_a_report_from_the_store() {
         md.contains("9 failure(s) of the same kind since"),
         "the claim is refuted by later bounces: {md}"
     );
+    // The stored blocklist answers are in the packet and the evidence.
+    assert!(
+        md.contains("| 40.107.22.93 | Microsoft 365 / Exchange Online Protection (shared pool) | no PTR | listed on Spamhaus ZEN (CSS"),
+        "{md}"
+    );
+    assert!(
+        md.contains("40.107.22.93 is listed on Spamhaus ZEN"),
+        "{md}"
+    );
 
     let (code, _, err) = run(&["report", "no-such-incident", "--now", "1794052800"]);
     assert_eq!(code, Some(2));
@@ -383,4 +409,73 @@ fn ingest_twice_then_tickets_and_a_report_from_the_store() {
     ]);
     assert_ne!(code, Some(0));
     assert!(err.contains("99"), "the error names the ticket: {err}");
+}
+
+#[test]
+fn key_correspondents_come_from_message_volume_in_the_logs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+    let out = outcry()
+        .args([
+            "incidents",
+            "--format",
+            "json",
+            "--now",
+            "1794052800",
+            "--logs",
+        ])
+        .arg(root.join("message-trace.csv"))
+        .args(["--key-correspondents", "3"])
+        .arg(root.join("demo"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The three biggest domains in four weeks of message trace.
+    assert_eq!(
+        v[0]["important"],
+        serde_json::json!([
+            "fabrikam-foods.example",
+            "northwind-traders.example",
+            "wingtip-restaurants.example"
+        ]),
+        "{v:#}"
+    );
+
+    // A Postfix log works the same; a file that is neither is a clear error.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    std::fs::write(
+        &log,
+        "Nov  3 09:00:01 mx postfix/smtp[11]: A1B2C3: to=<x@tailspin-toys.example>, relay=mx.tailspin-toys.example[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n",
+    )
+    .unwrap();
+    let out = outcry()
+        .args([
+            "incidents",
+            "--format",
+            "json",
+            "--now",
+            "1794052800",
+            "--logs",
+        ])
+        .arg(&log)
+        .arg(root.join("demo"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v[0]["important"],
+        serde_json::json!(["tailspin-toys.example"])
+    );
+    let out = outcry()
+        .args(["incidents", "--logs"])
+        .arg(root.join("demo/01-20261104-1402.eml"))
+        .arg(root.join("demo"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--logs ") && err.contains("01-20261104-1402.eml: not a Postfix mail log"),
+        "{err}"
+    );
 }

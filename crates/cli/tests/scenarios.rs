@@ -49,7 +49,7 @@ fn run(dir: &Path, db: &str) {
         serde_json::from_str(&std::fs::read_to_string(dir.join("expect.json")).unwrap()).unwrap();
     // Ingest twice: the second run must change nothing.
     for _ in 0..2 {
-        let (code, out) = outcry(db, &["ingest", dir.to_str().unwrap()]);
+        let (code, out) = outcry(db, &["ingest", "--offline", dir.to_str().unwrap()]);
         assert_eq!(code, Some(0), "{name}: ingest: {out}");
     }
     let now = expect["now"].as_i64().unwrap().to_string();

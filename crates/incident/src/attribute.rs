@@ -117,6 +117,7 @@ fn pool(inc: &Incident, ctx: &Context, orgs: usize) -> (Verdict, f32, Vec<Eviden
         let list: Vec<&str> = named.iter().map(|b| b.as_str()).collect();
         ev.push(yes(format!("the refusals name {}", list.join(", "))));
     }
+    let listed = standing_evidence(inc, ctx, &mut ev);
     if own {
         ev.push(yes(
             "the refused sending IPs are in the organisation's own networks",
@@ -143,6 +144,9 @@ fn pool(inc: &Incident, ctx: &Context, orgs: usize) -> (Verdict, f32, Vec<Eviden
         if !named.is_empty() {
             confidence += 0.1;
         }
+        if listed {
+            confidence += 0.05;
+        }
         return (Verdict::Provider, confidence.min(0.95), ev);
     }
     if named.contains(&Blocklist::Uceprotect) {
@@ -156,4 +160,29 @@ fn pool(inc: &Incident, ctx: &Context, orgs: usize) -> (Verdict, f32, Vec<Eviden
         ev.push(yes(format!("{orgs} unrelated recipient organisations refuse the same IPs: the IPs' reputation is bad")));
     }
     (Verdict::Unknown, 0.3, ev)
+}
+
+/// Add what the DNS blocklists said about the incident's sending IPs to
+/// `ev`; true when at least one list lists one of them.
+fn standing_evidence(inc: &Incident, ctx: &Context, ev: &mut Vec<Evidence>) -> bool {
+    let checked: Vec<&crate::Standing> = inc
+        .sending_ips
+        .iter()
+        .filter_map(|ip| ctx.standings.get(ip))
+        .collect();
+    let mut listed = false;
+    for s in &checked {
+        let bad: Vec<&str> = s.bad().map(|l| l.list.as_str()).collect();
+        if !bad.is_empty() {
+            listed = true;
+            ev.push(yes(format!("{} is listed on {}", s.ip, bad.join(", "))));
+        }
+    }
+    if !checked.is_empty() && !listed && checked.iter().all(|s| s.errors.is_empty()) {
+        ev.push(no(format!(
+            "no public DNS blocklist lists the {} checked sending IP(s): the refusals rest on the recipients' own or a private reputation service",
+            checked.len()
+        )));
+    }
+    listed
 }

@@ -101,6 +101,9 @@ pub struct Context {
     /// The organisation's most important correspondents (recipient domains),
     /// by message volume where logs give it, else by bounce history.
     pub important_domains: Vec<String>,
+    /// What the blocklists said about sending IPs (from `outcry check` or
+    /// `outcry ingest`).
+    pub standings: HashMap<IpAddr, crate::Standing>,
 }
 
 /// Who owns a sending IP.

@@ -18,12 +18,14 @@
 
 mod attribute;
 mod detect;
+mod standing;
 
 pub use attribute::{Evidence, Verdict};
 pub use detect::{
     ClaimCheck, Context, Incident, IpOwner, Scope, Signature, State, Thresholds, check_claim,
     detect,
 };
+pub use standing::{Listing, Standing};
 
 use outcry_bounce::{Blocklist, Family, Reason, Record};
 use serde::{Deserialize, Serialize};
@@ -102,15 +104,48 @@ pub fn mask(text: &str) -> String {
             out.push_str(&word.replace(trimmed, &format!("<address@{domain}>")));
         } else if trimmed.parse::<IpAddr>().is_ok() {
             out.push_str(&word.replace(trimmed, "<ip>"));
-        } else if trimmed.len() >= 8
-            && trimmed.chars().filter(|c| c.is_ascii_digit()).count() * 2 >= trimmed.len()
-        {
-            out.push_str(&word.replace(trimmed, "<id>"));
         } else {
-            out.push_str(word);
+            let mut masked = String::new();
+            mask_embedded_ips(word, &mut masked);
+            if masked == word
+                && trimmed.len() >= 8
+                && trimmed.chars().filter(|c| c.is_ascii_digit()).count() * 2 >= trimmed.len()
+            {
+                masked = word.replace(trimmed, "<id>");
+            }
+            out.push_str(&masked);
         }
     }
     out
+}
+
+/// Copy `word` to `out` with IPs inside it (in URLs, `[ip]:port`, `ip=...`)
+/// replaced by `<ip>`.
+fn mask_embedded_ips(word: &str, out: &mut String) {
+    let is_ip_char = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
+    let mut rest = word;
+    while let Some(start) = rest.find(is_ip_char) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let len = run.find(|c| !is_ip_char(c)).unwrap_or(run.len());
+        let token = &run[..len];
+        // `1.2.3.4:25` and `1.2.3.4.` end in a port or a full stop.
+        let bare = token.trim_end_matches('.');
+        let (ip, tail) = match bare.rsplit_once(':') {
+            Some((a, p)) if a.contains('.') && p.bytes().all(|b| b.is_ascii_digit()) => {
+                (a, &token[a.len()..])
+            }
+            _ => (bare, &token[bare.len()..]),
+        };
+        if ip.parse::<IpAddr>().is_ok() && (ip.contains('.') || ip.matches(':').count() >= 2) {
+            out.push_str("<ip>");
+            out.push_str(tail);
+        } else {
+            out.push_str(token);
+        }
+        rest = &run[len..];
+    }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
@@ -126,6 +161,12 @@ mod tests {
         assert!(m.contains("<address@example.jp>"));
         assert!(!m.contains("203.0.113.77"));
         assert!(m.contains("<id>"));
+        assert_eq!(
+            mask(
+                "see https://www.spamhaus.org/query/ip/40.107.22.93 or [2001:db8::25]:25, deadbeef."
+            ),
+            "see https://www.spamhaus.org/query/ip/<ip> or [<ip>]:25, deadbeef."
+        );
     }
 
     #[test]

@@ -13,9 +13,10 @@
 mod svg;
 
 use outcry_bounce::Reason;
-use outcry_incident::{ClaimCheck, Failure, Incident, Verdict, check_claim};
+use outcry_incident::{ClaimCheck, Context, Failure, Incident, Standing, Verdict, check_claim};
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::net::IpAddr;
 
 pub use svg::timeline;
 
@@ -39,6 +40,55 @@ pub struct TicketLog {
     pub events: Vec<(i64, String, String)>,
 }
 
+/// A refused sending IP with what is known about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SendingIp {
+    /// The address.
+    pub ip: IpAddr,
+    /// Its owner, from a forward-confirmed PTR or the bundled prefix table.
+    pub owner: Option<String>,
+    /// The owner's pool is shared by many unrelated customers.
+    pub shared_pool: bool,
+    /// The latest blocklist check, if any (`outcry ingest` or `outcry check`).
+    pub standing: Option<Standing>,
+}
+
+impl SendingIp {
+    fn owner_text(&self) -> String {
+        match (&self.owner, self.shared_pool) {
+            (Some(o), true) => format!("{o} (shared pool)"),
+            (Some(o), false) => o.clone(),
+            (None, _) => "not a recognised provider".into(),
+        }
+    }
+
+    fn ptr_text(&self) -> String {
+        match &self.standing {
+            Some(Standing {
+                ptr: Some(p),
+                ptr_confirmed,
+                ..
+            }) => format!(
+                "{p}{}",
+                if *ptr_confirmed {
+                    ""
+                } else {
+                    " (does not resolve back)"
+                }
+            ),
+            Some(_) => "no PTR".into(),
+            None => "not checked".into(),
+        }
+    }
+
+    fn lists_text(&self) -> String {
+        match &self.standing {
+            Some(st) => format!("{} (checked {})", st.summary(), utc(st.checked_at)),
+            None => "not checked: `outcry ingest` with a resolver, or `outcry check`, asks the blocklists".into(),
+        }
+    }
+}
+
 /// Everything a packet shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Packet<'a> {
@@ -49,6 +99,8 @@ pub struct Packet<'a> {
     pub failures: Vec<&'a Failure>,
     /// Vendor claims and what followed each.
     pub claims: Vec<(Claim, ClaimCheck)>,
+    /// The refused sending IPs: owner and blocklist standing.
+    pub sending_ips: Vec<SendingIp>,
     /// The tickets about this incident, with their history (empty from
     /// [`Packet::new`]; set the field to show them).
     pub tickets: Vec<TicketLog>,
@@ -60,10 +112,12 @@ pub struct Packet<'a> {
 
 impl<'a> Packet<'a> {
     /// Assemble a packet: the incident's failures among `all`, the claims
-    /// checked, and what the failures rule out.
+    /// checked, the sending IPs with what `ctx` knows of them, and what the
+    /// failures rule out.
     pub fn new(
         incident: &'a Incident,
         all: &'a [Failure],
+        ctx: &Context,
         claims: Vec<Claim>,
         generated_at: i64,
     ) -> Packet<'a> {
@@ -82,10 +136,30 @@ impl<'a> Packet<'a> {
                 (c, check)
             })
             .collect();
+        let sending_ips = incident
+            .sending_ips
+            .iter()
+            .map(|ip| {
+                let standing = ctx.standings.get(ip).cloned();
+                let known = ctx.ip_owners.get(ip);
+                let (owner, shared_pool) = match (known, &standing) {
+                    (Some(o), _) => (Some(o.provider.clone()), o.shared_pool),
+                    (None, Some(st)) => (st.owner.clone(), st.shared_pool),
+                    (None, None) => (None, false),
+                };
+                SendingIp {
+                    ip: *ip,
+                    owner,
+                    shared_pool,
+                    standing,
+                }
+            })
+            .collect();
         Packet {
             incident,
             failures,
             claims,
+            sending_ips,
             tickets: Vec::new(),
             ruled_out: ruled_out(incident, all),
             generated_at,
@@ -205,6 +279,22 @@ pub fn markdown(p: &Packet<'_>) -> String {
             ""
         };
         let _ = writeln!(s, "| {d}{star} | {n} |");
+    }
+    if !p.sending_ips.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Sending IPs\n\n| IP | owner | PTR | blocklists |\n|---|---|---|---|"
+        );
+        for ip in &p.sending_ips {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                ip.ip,
+                ip.owner_text(),
+                ip.ptr_text(),
+                ip.lists_text().replace('|', "\\|")
+            );
+        }
     }
     let _ = writeln!(s, "\n## Why this is {}\n", verdict_word(inc.verdict));
     for e in &inc.evidence {
@@ -346,12 +436,24 @@ pub fn html(p: &Packet<'_>) -> String {
         let _ = write!(s, "<tr><td>{}{star}</td><td>{n}</td></tr>", esc(d));
     }
     s.push_str("</table>");
-    if !inc.sending_ips.is_empty() {
-        s.push_str("<h2>Sending IPs</h2><ul>");
-        for ip in &inc.sending_ips {
-            let _ = write!(s, "<li>{ip}</li>");
+    if !p.sending_ips.is_empty() {
+        s.push_str("<h2>Sending IPs</h2><table><tr><th>IP</th><th>owner</th><th>PTR</th><th>blocklists</th></tr>");
+        for ip in &p.sending_ips {
+            let listed = ip
+                .standing
+                .as_ref()
+                .is_some_and(|st| st.bad().next().is_some());
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
+                ip.ip,
+                esc(&ip.owner_text()),
+                esc(&ip.ptr_text()),
+                if listed { " class=\"listed\"" } else { "" },
+                esc(&ip.lists_text())
+            );
         }
-        s.push_str("</ul>");
+        s.push_str("</table>");
     }
     if !p.claims.is_empty() {
         s.push_str("<h2>Vendor claims against the evidence</h2><ul>");
@@ -407,7 +509,7 @@ h1{margin-bottom:0}.id{color:#57606a;margin-top:.2em}.headline{font-size:1.1em;p
 table{border-collapse:collapse}td,th{border-bottom:1px solid #d0d7de;padding:.3em .8em;text-align:left}\
 .evidence li.for::marker{content:'\\2714  ';color:#1a7f37}.evidence li.against::marker{content:'\\2718  ';color:#cf222e}\
 .key{font-size:.8em;background:#ddf4ff;border-radius:4px;padding:0 .4em}pre{background:#f6f8fa;padding:.6em;white-space:pre-wrap}\
-.foot{color:#57606a;font-size:.85em;margin-top:2em}svg{max-width:100%;height:auto}";
+.listed{color:#cf222e;font-weight:600}.foot{color:#57606a;font-size:.85em;margin-top:2em}svg{max-width:100%;height:auto}";
 
 #[cfg(test)]
 mod tests {
@@ -462,7 +564,7 @@ mod packet_tests {
             at: 1_793_800_000 + 5 * 3600,
             who: "Vendor <b>".into(),
         };
-        let p = Packet::new(&incs[0], &fs, vec![claim], 1_793_900_000);
+        let p = Packet::new(&incs[0], &fs, &ctx, vec![claim], 1_793_900_000);
         let h = html(&p);
         assert!(h.starts_with("<!doctype html>"));
         assert!(h.contains("<svg") && h.contains("<rect"));
@@ -474,8 +576,10 @@ mod packet_tests {
         assert!(!h.contains("<script>") && h.contains("&lt;script&gt;"));
         assert!(h.contains("Vendor &lt;b&gt; said fixed"));
         assert!(h.contains("4 failure(s) of the same kind since"));
+        assert!(h.contains("<td>Microsoft 365 (shared pool)</td><td>not checked</td>"));
         let md = markdown(&p);
         assert!(md.contains("| a.example | 3 |"));
+        assert!(md.contains("| 40.107.22.93 | Microsoft 365 (shared pool) | not checked |"));
         let js: serde_json::Value = serde_json::from_str(&json(&p)).unwrap();
         assert_eq!(js["incident"]["verdict"], "provider");
         assert!(js["headline"].as_str().unwrap().contains("mail provider"));
@@ -490,7 +594,13 @@ mod packet_tests {
             &Thresholds::default(),
             1_793_900_000,
         );
-        let mut p = Packet::new(&incs[0], &fs, Vec::new(), 1_793_900_000);
+        let mut p = Packet::new(
+            &incs[0],
+            &fs,
+            &Context::default(),
+            Vec::new(),
+            1_793_900_000,
+        );
         p.tickets = vec![TicketLog {
             party: "provider".into(),
             number: "31415926".into(),
@@ -520,5 +630,73 @@ mod packet_tests {
         );
         let js: serde_json::Value = serde_json::from_str(&json(&p)).unwrap();
         assert_eq!(js["tickets"][0]["number"], "31415926");
+    }
+}
+
+#[cfg(test)]
+mod standing_tests {
+    use super::*;
+    use outcry_incident::{Context, Listing, Standing, Thresholds, detect};
+
+    #[test]
+    fn checked_ips_show_their_listings_in_every_format() {
+        let ip: IpAddr = "40.107.22.93".parse().unwrap();
+        let fs: Vec<Failure> = (0..6)
+            .map(|i| Failure {
+                at: 1_793_800_000 + i * 3600,
+                recipient_domain: format!("d{}.example", i % 3),
+                reason: Reason::Blocked,
+                status: "5.7.1".into(),
+                sending_ip: Some(ip),
+                blocklist: None,
+                rejecting_org: format!("d{}.example", i % 3),
+                template: "550 5.7.1 blocked".into(),
+            })
+            .collect();
+        let mut ctx = Context::default();
+        ctx.standings.insert(
+            ip,
+            Standing {
+                ip,
+                checked_at: 1_793_810_000,
+                ptr: Some("mail-x.outbound.protection.outlook.com".into()),
+                ptr_confirmed: true,
+                owner: Some("Microsoft 365".into()),
+                shared_pool: true,
+                listed: vec![Listing {
+                    list: "Spamhaus ZEN".into(),
+                    zone: "zen.spamhaus.org".into(),
+                    codes: vec!["127.0.0.3".into()],
+                    meanings: vec!["CSS: snowshoe or low-reputation sender".into()],
+                    good: false,
+                }],
+                clear: vec!["SpamCop".into(), "Barracuda".into()],
+                errors: vec!["PSBL".into()],
+            },
+        );
+        let incs = detect(&fs, &ctx, &Thresholds::default(), 1_793_900_000);
+        assert!(
+            incs[0]
+                .evidence
+                .iter()
+                .any(|e| e.supports && e.text == "40.107.22.93 is listed on Spamhaus ZEN"),
+            "{:?}",
+            incs[0].evidence
+        );
+        let p = Packet::new(&incs[0], &fs, &ctx, Vec::new(), 1_793_900_000);
+        let want = "listed on Spamhaus ZEN (CSS: snowshoe or low-reputation sender); clear on 2 list(s); 1 list(s) could not be asked (PSBL) (checked 2026-11-04 16:33 UTC)";
+        let h = html(&p);
+        assert!(
+            h.contains(&format!("<td class=\"listed\">{want}</td>")),
+            "{h}"
+        );
+        assert!(markdown(&p).contains(&format!(
+            "| 40.107.22.93 | Microsoft 365 (shared pool) | mail-x.outbound.protection.outlook.com | {want} |"
+        )));
+        let js: serde_json::Value = serde_json::from_str(&json(&p)).unwrap();
+        assert_eq!(
+            js["sending_ips"][0]["standing"]["listed"][0]["codes"][0],
+            "127.0.0.3"
+        );
     }
 }

@@ -16,7 +16,7 @@ mod pg;
 mod sqlite;
 
 use outcry_bounce::{Blocklist, Reason, Record};
-use outcry_incident::Failure;
+use outcry_incident::{Failure, Standing};
 use std::str::FromStr;
 
 /// A store operation failed.
@@ -173,6 +173,20 @@ pub trait Store {
     fn add_claim(&mut self, id: i64, fixed_at: i64, text: &str, at: i64) -> Result<()>;
     /// Every ticket with its history, by id.
     fn tickets(&mut self) -> Result<Vec<Ticket>>;
+    /// Keep the latest blocklist standing of each IP (replacing older ones).
+    fn put_standings(&mut self, standings: &[Standing]) -> Result<()>;
+    /// The latest standing of every checked IP, by address.
+    fn standings(&mut self) -> Result<Vec<Standing>>;
+}
+
+/// A stored standing, decoded.
+pub(crate) fn standing_from(data: &str) -> Result<Standing> {
+    serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("standing: {e}")))
+}
+
+/// A standing, encoded for storage.
+pub(crate) fn standing_data(s: &Standing) -> String {
+    serde_json::to_string(s).unwrap_or_default()
 }
 
 /// Open the store at `url`: `postgres://...` or a SQLite file path

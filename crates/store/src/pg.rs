@@ -3,8 +3,9 @@
 
 use crate::{
     Ingested, Keyed, Party, Result, Store, StoreError, Ticket, columns, failure_from_columns,
+    standing_data, standing_from,
 };
-use outcry_incident::Failure;
+use outcry_incident::{Failure, Standing};
 use postgres::{Client, NoTls};
 
 const SCHEMA_V1: &str = "
@@ -40,6 +41,11 @@ CREATE TABLE IF NOT EXISTS claims (
     at BIGINT NOT NULL,
     fixed_at BIGINT NOT NULL,
     text TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS standings (
+    ip TEXT PRIMARY KEY,
+    checked_at BIGINT NOT NULL,
+    data TEXT NOT NULL
 );
 ";
 
@@ -185,5 +191,28 @@ impl Store for PgStore {
             });
         }
         Ok(out)
+    }
+
+    fn put_standings(&mut self, standings: &[Standing]) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        for st in standings {
+            tx.execute(
+                "INSERT INTO standings (ip, checked_at, data) VALUES ($1, $2, $3)
+                 ON CONFLICT (ip) DO UPDATE SET checked_at = excluded.checked_at, data = excluded.data
+                 WHERE excluded.checked_at >= standings.checked_at",
+                &[&st.ip.to_string(), &st.checked_at, &standing_data(st)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn standings(&mut self) -> Result<Vec<Standing>> {
+        let rows = self
+            .client
+            .query("SELECT data FROM standings ORDER BY ip", &[])?;
+        rows.iter()
+            .map(|r| standing_from(r.get::<_, &str>(0)))
+            .collect()
     }
 }

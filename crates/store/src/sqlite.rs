@@ -2,8 +2,9 @@
 
 use crate::{
     Ingested, Keyed, Party, Result, Store, StoreError, Ticket, columns, failure_from_columns,
+    standing_data, standing_from,
 };
-use outcry_incident::Failure;
+use outcry_incident::{Failure, Standing};
 use rusqlite::{Connection, OptionalExtension, params};
 
 const SCHEMA_V1: &str = "
@@ -39,6 +40,15 @@ CREATE TABLE IF NOT EXISTS claims (
 );
 ";
 
+/// Version 2: blocklist standings of sending IPs.
+const SCHEMA_V2: &str = "
+CREATE TABLE IF NOT EXISTS standings (
+    ip TEXT PRIMARY KEY,
+    checked_at INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+";
+
 pub(crate) struct SqliteStore {
     conn: Connection,
     path: String,
@@ -66,6 +76,10 @@ impl SqliteStore {
         if version < 1 {
             conn.execute_batch(SCHEMA_V1).map_err(err)?;
             conn.pragma_update(None, "user_version", 1).map_err(err)?;
+        }
+        if version < 2 {
+            conn.execute_batch(SCHEMA_V2).map_err(err)?;
+            conn.pragma_update(None, "user_version", 2).map_err(err)?;
         }
         Ok(SqliteStore {
             conn,
@@ -258,5 +272,41 @@ impl Store for SqliteStore {
                 .map_err(map)?;
         }
         Ok(tickets)
+    }
+
+    fn put_standings(&mut self, standings: &[Standing]) -> Result<()> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        for st in standings {
+            tx.execute(
+                "INSERT INTO standings (ip, checked_at, data) VALUES ($1, $2, $3)
+                 ON CONFLICT (ip) DO UPDATE SET checked_at = excluded.checked_at, data = excluded.data
+                 WHERE excluded.checked_at >= standings.checked_at",
+                params![st.ip.to_string(), st.checked_at, standing_data(st)],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn standings(&mut self) -> Result<Vec<Standing>> {
+        let map = |e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT data FROM standings ORDER BY ip")
+            .map_err(map)?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(map)?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(map)?;
+        rows.iter().map(|d| standing_from(d)).collect()
     }
 }

@@ -3,7 +3,7 @@
 //! under CI a missing server is a failure, not a skip).
 
 use outcry_bounce::{Blocklist, Reason};
-use outcry_incident::Failure;
+use outcry_incident::{Failure, Listing, Standing};
 use outcry_store::{Keyed, Party, Store, StoreError, open};
 
 fn keyed(i: i64) -> Keyed {
@@ -80,6 +80,41 @@ fn story(store: &mut dyn Store) {
         store.update_ticket(999_999, "x", "", 0),
         Err(StoreError::NoTicket(999_999))
     ));
+
+    // Standings: the latest check of an IP wins; an older one does not
+    // overwrite it.
+    let mut listed = standing("40.107.22.93", 1_793_810_000);
+    listed.listed.push(Listing {
+        list: "Spamhaus ZEN".into(),
+        zone: "zen.spamhaus.org".into(),
+        codes: vec!["127.0.0.3".into()],
+        meanings: vec!["CSS: low-reputation sender".into()],
+        good: false,
+    });
+    let older = standing("40.107.22.93", 1_793_800_000);
+    let other = standing("2001:db8::25", 1_793_810_000);
+    store
+        .put_standings(&[listed.clone(), other.clone()])
+        .unwrap();
+    store.put_standings(&[older]).unwrap();
+    let got = store.standings().unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(got.contains(&listed), "{got:?}");
+    assert!(got.contains(&other));
+}
+
+fn standing(ip: &str, at: i64) -> Standing {
+    Standing {
+        ip: ip.parse().unwrap(),
+        checked_at: at,
+        ptr: Some("mail-eopbgr.outbound.protection.outlook.com".into()),
+        ptr_confirmed: true,
+        owner: Some("Microsoft 365".into()),
+        shared_pool: true,
+        listed: Vec::new(),
+        clear: vec!["SpamCop".into()],
+        errors: Vec::new(),
+    }
 }
 
 #[test]
