@@ -375,7 +375,7 @@ fn ticket_rows<'p>(p: &'p Packet<'_>) -> Vec<(&'p TicketLog, i64, &'p str, &'p s
 }
 
 /// Escape text for HTML.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

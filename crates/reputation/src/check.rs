@@ -225,6 +225,29 @@ impl Checker {
         })
     }
 
+    /// The TXT strings at `name` (each record's strings joined), for domain
+    /// ownership proofs. An error says why there is no answer.
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>, String> {
+        let found = self
+            .resolver
+            .txt_lookup(name)
+            .await
+            .map_err(|e| format!("TXT {name}: {e}"))?;
+        Ok(found
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                hickory_resolver::proto::rr::RData::TXT(t) => Some(
+                    t.txt_data
+                        .iter()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .collect::<String>(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// The public resolver in use, if the configured one is a known public resolver.
     pub fn public_resolver(&self) -> Option<&str> {
         self.public_resolver.as_deref()
