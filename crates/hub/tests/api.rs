@@ -397,6 +397,16 @@ fn three_organisations_one_joint_incident_on_postgres() {
     drop(rt);
 }
 
+/// Method, URI, token, body, the status wanted, and what the error says.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<String>,
+    StatusCode,
+    &'a str,
+);
+
 #[tokio::test]
 async fn hostile_and_malformed_requests_get_clear_4xx() {
     let (hub, _dir) = Hub::sqlite(Config {
@@ -406,7 +416,7 @@ async fn hostile_and_malformed_requests_get_clear_4xx() {
         ..Config::default()
     });
     let t = hub.register("Contoso").await;
-    let cases: Vec<(&str, &str, Option<&str>, Option<String>, StatusCode, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("POST", "/api/v1/fingerprints", None, Some("{}".into()), StatusCode::UNAUTHORIZED, "Bearer"),
         ("POST", "/api/v1/fingerprints", Some("oc_nope"), Some("{}".into()), StatusCode::UNAUTHORIZED, "unknown or revoked"),
         ("POST", "/api/v1/fingerprints", Some(&t), Some("{not json".into()), StatusCode::BAD_REQUEST, "invalid JSON"),
