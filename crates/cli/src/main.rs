@@ -4,6 +4,7 @@
 mod analyze;
 mod check;
 mod demo;
+mod hub;
 mod incidents;
 mod input;
 mod report;
@@ -130,6 +131,27 @@ enum Cmd {
     ///   outcry ingest --resolver 127.0.0.1 --db postgres://outcry@db.internal/outcry bounces.mbox
     #[command(verbatim_doc_comment)]
     Ingest(IngestArgs),
+    /// Share anonymised fingerprints of your incidents with a hub (opt-in).
+    ///
+    /// Sends, per incident: provider, sending IPs and ranges, reason
+    /// family, status codes, blocklists, rejecting operators (private ones
+    /// hashed), masked error templates, first/last seen, counts, recipient
+    /// domains as keyed hashes, and the verdict; the ticket number and the
+    /// vendor's claims only with --with-ticket / --with-claims. Never local
+    /// parts, subjects or bodies. --dry-run prints exactly that.
+    ///
+    /// Examples:
+    ///   outcry share --dry-run
+    ///   outcry share --hub https://hub.example.org --token oc_... --with-ticket --with-claims
+    ///   outcry share --incident reputation-pool-40.107.22.0_24-1793800920
+    #[command(verbatim_doc_comment)]
+    Share(ShareArgs),
+    /// The hub: pooled incidents across organisations.
+    Hub {
+        /// What to do.
+        #[command(subcommand)]
+        action: HubCmd,
+    },
     /// Tickets with the provider, a blocklist operator or a recipient, and
     /// the vendors' "fixed" claims, kept in the store.
     ///
@@ -170,6 +192,126 @@ pub struct IngestArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// Arguments of `outcry share` (and `outcry hub status`).
+#[derive(clap::Args, Clone)]
+pub struct ShareArgs {
+    /// The incident to share (see `outcry incidents`); default: every open one.
+    #[arg(long)]
+    incident: Option<String>,
+    /// Bounce files, folders or mbox files; none: the store.
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    situation: Situation,
+    /// Share closed incidents too.
+    #[arg(long)]
+    all: bool,
+    /// The hub's URL, e.g. https://hub.example.org
+    #[arg(long, env = "OUTCRY_HUB")]
+    hub: Option<String>,
+    /// This organisation's hub token (`outcry hub register` issues one).
+    #[arg(long, env = "OUTCRY_HUB_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The key for the hashes of recipient domains and private rejecting
+    /// hosts: agree on one with the other organisations and keep it from
+    /// the hub operator (see docs/hub.md).
+    #[arg(long, env = "OUTCRY_SHARE_KEY", hide_env_values = true, default_value = hub::DEFAULT_SHARE_KEY)]
+    share_key: String,
+    /// Include the provider ticket's number and status (opt-in).
+    #[arg(long)]
+    with_ticket: bool,
+    /// Include the vendor's "fixed at" claims from the ticket (opt-in).
+    #[arg(long)]
+    with_claims: bool,
+    /// Print exactly what would be sent, send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Output format (`outcry hub status`).
+    #[arg(long, short, value_enum, default_value_t = CheckFormat::Table)]
+    format: CheckFormat,
+}
+
+/// Arguments of `outcry hub serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8480")]
+    listen: String,
+    /// The hub's database: a SQLite file (default: hub.db beside the local
+    /// store) or postgres://... (several hub processes may share one).
+    #[arg(long, env = "OUTCRY_HUB_DB")]
+    db: Option<String>,
+    /// Organisations needed before a joint incident is public.
+    #[arg(long, default_value_t = 3)]
+    k: i64,
+    /// The resolver for domain proofs, ADDR or ADDR:PORT (default: the system's).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    resolver: Option<String>,
+    /// Requests per minute per client IP (0: no limit).
+    #[arg(long, default_value_t = 600)]
+    rate_per_ip: u32,
+    /// Submissions per minute per organisation (0: no limit).
+    #[arg(long, default_value_t = 60)]
+    rate_per_org: u32,
+    /// Registrations per hour per client IP (0: no limit).
+    #[arg(long, default_value_t = 10)]
+    registrations_per_hour: u32,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = 65536)]
+    max_body: usize,
+}
+
+/// `outcry hub` actions.
+#[derive(Subcommand)]
+pub enum HubCmd {
+    /// Run a hub: API, pages and feeds.
+    ///
+    /// Examples:
+    ///   outcry hub serve --listen 0.0.0.0:8480
+    ///   outcry hub serve --db postgres://hub@db.internal/hub --k 5
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+    /// Register this organisation with a hub; prints its token once.
+    Register {
+        /// The hub's URL.
+        #[arg(long, env = "OUTCRY_HUB")]
+        hub: String,
+        /// The organisation's name (the hub never publishes it).
+        #[arg(long)]
+        name: String,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = CheckFormat::Table)]
+        format: CheckFormat,
+    },
+    /// Report a problem no bounce shows (a console down, mail delayed).
+    Report {
+        /// The hub's URL.
+        #[arg(long, env = "OUTCRY_HUB")]
+        hub: String,
+        /// This organisation's hub token.
+        #[arg(long, env = "OUTCRY_HUB_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The provider, e.g. "Microsoft 365".
+        #[arg(long)]
+        provider: String,
+        /// The service, e.g. email, admin console.
+        #[arg(long)]
+        service: String,
+        /// The symptom in a few words (no personal data).
+        #[arg(long)]
+        symptom: String,
+        /// When it started, as 2026-11-05T10:00Z.
+        #[arg(long)]
+        since: String,
+        /// Your ticket number with the provider, to share with the others.
+        #[arg(long)]
+        ticket: Option<String>,
+    },
+    /// The hub's public joint incidents that match your local incidents,
+    /// with their organisations, tickets and escalation text. Sends
+    /// nothing about your incidents: the matching happens here.
+    Status(ShareArgs),
 }
 
 /// `outcry ticket` actions.
@@ -267,7 +409,7 @@ pub struct IncidentsArgs {
 
 /// Where the failures come from and what is known about the organisation:
 /// shared by `outcry incidents` and `outcry report`.
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct Situation {
     /// The store: a SQLite file or postgres://...
     #[arg(long, env = "OUTCRY_DB")]
@@ -378,6 +520,8 @@ fn main() -> ExitCode {
         Cmd::Report(a) => report::run(&a),
         Cmd::Ingest(a) => store::ingest(&a),
         Cmd::Ticket { action, db } => store::ticket(&action, db.as_deref()),
+        Cmd::Share(a) => hub::share(&a),
+        Cmd::Hub { action } => hub::hub(&action),
     };
     match result {
         Ok(code) => code,
