@@ -83,6 +83,15 @@ impl AppState {
         self.inner.config.k
     }
 
+    /// Run a unit of work on the database without holding a thread
+    /// (SQLite's worker queue; PostgreSQL on the blocking pool).
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn crate::db::Tx) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.inner.db.run(f).await.map_err(ApiError::from)
+    }
+
     /// Run `f` on the database off the async threads.
     pub(crate) async fn db<T: Send + 'static>(
         &self,
@@ -406,25 +415,22 @@ async fn fingerprint(
     let (k, now) = (s.k(), crate::now());
     let data = serde_json::to_string(&f).map_err(|e| ApiError::internal(e.to_string()))?;
     let filed = s
-        .db(move |db| {
-            model::file(
-                db,
-                &Submission {
-                    org: &o,
-                    key,
-                    kind: "fingerprint",
-                    local_ref: f.local_ref.clone(),
-                    provider: f.provider.clone(),
-                    family,
-                    scope: f.scope.clone(),
-                    first_seen: f.first_seen,
-                    last_seen: f.last_seen,
-                    data,
-                },
-                k,
-                now,
-            )
-        })
+        .run(model::filing(
+            Submission {
+                org: o,
+                key,
+                kind: "fingerprint",
+                local_ref: f.local_ref.clone(),
+                provider: f.provider.clone(),
+                family,
+                scope: f.scope.clone(),
+                first_seen: f.first_seen,
+                last_seen: f.last_seen,
+                data,
+            },
+            k,
+            now,
+        ))
         .await?;
     let status = if filed.new {
         StatusCode::CREATED
@@ -444,25 +450,22 @@ pub(crate) async fn file_manual(
     let key = model::manual_key(&r);
     let (k, now) = (s.k(), crate::now());
     let data = serde_json::to_string(&r).map_err(|e| ApiError::internal(e.to_string()))?;
-    s.db(move |db| {
-        model::file(
-            db,
-            &Submission {
-                org: &o,
-                local_ref: format!("m:{key}:{}", r.started_at.div_euclid(86_400)),
-                key,
-                kind: "manual",
-                provider: Some(r.provider.trim().to_string()),
-                family: "manual".into(),
-                scope: r.service.trim().to_lowercase(),
-                first_seen: r.started_at,
-                last_seen: now.max(r.started_at),
-                data,
-            },
-            k,
-            now,
-        )
-    })
+    s.run(model::filing(
+        Submission {
+            org: o,
+            local_ref: format!("m:{key}:{}", r.started_at.div_euclid(86_400)),
+            key,
+            kind: "manual",
+            provider: Some(r.provider.trim().to_string()),
+            family: "manual".into(),
+            scope: r.service.trim().to_lowercase(),
+            first_seen: r.started_at,
+            last_seen: now.max(r.started_at),
+            data,
+        },
+        k,
+        now,
+    ))
     .await
 }
 

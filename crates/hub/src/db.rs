@@ -73,6 +73,9 @@ pub enum DbError {
     /// A unique constraint was violated.
     #[error("already taken")]
     Conflict,
+    /// The SQLite worker is gone (the hub is shutting down).
+    #[error("the database worker stopped")]
+    Stopped,
 }
 
 /// One transaction: statements run inside it and commit together.
@@ -188,10 +191,20 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE INDEX IF NOT EXISTS submissions_joint ON submissions (joint_id);
 ";
 
-/// The database: a SQLite connection or a small pool of PostgreSQL ones.
+/// A unit of work for the SQLite worker: runs inside the batch's
+/// transaction and returns whether it failed (its savepoint is then rolled
+/// back) and what to do once the batch committed or not.
+type Job = Box<dyn FnOnce(&mut dyn Tx) -> (bool, Finish) + Send>;
+/// Delivers a job's result after the commit.
+type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// The database: a SQLite worker or a small pool of PostgreSQL connections.
 pub enum Db {
-    /// One SQLite connection (SQLite serialises writers anyway).
-    Sqlite(Mutex<rusqlite::Connection>),
+    /// One thread owns the SQLite connection and runs the jobs queued for
+    /// it, committing each batch once (group commit): one writer is all
+    /// SQLite allows, and one commit per batch instead of per request is
+    /// what makes it fast.
+    Sqlite(Mutex<std::sync::mpsc::Sender<Job>>),
     /// PostgreSQL connections, taken and returned per transaction.
     Postgres {
         /// Idle connections.
@@ -225,20 +238,35 @@ impl Db {
             let c = rusqlite::Connection::open(url)?;
             c.busy_timeout(std::time::Duration::from_secs(5))?;
             c.execute_batch(SQLITE_SCHEMA)?;
-            Ok(Db::Sqlite(Mutex::new(c)))
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name("outcry-hub-sqlite".into())
+                .spawn(move || sqlite_worker(c, rx))
+                .map_err(|e| {
+                    DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+                })?;
+            Ok(Db::Sqlite(Mutex::new(tx)))
         }
     }
 
-    /// Run `f` in one transaction; commit when it returns `Ok`.
-    pub fn tx<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, DbError>) -> Result<T, DbError> {
+    /// Run `f` in one transaction (SQLite: a savepoint of the worker's
+    /// batch); its changes are committed when it returns `Ok`, rolled back
+    /// when it returns `Err`. Blocks until committed.
+    pub fn tx<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
         match self {
             Db::Sqlite(m) => {
-                let mut c = m.lock().unwrap_or_else(|p| p.into_inner());
-                let tx = c.transaction()?;
-                let mut w = SqliteTx(tx);
-                let out = f(&mut w)?;
-                w.0.commit()?;
-                Ok(out)
+                let (done, result) = std::sync::mpsc::sync_channel(1);
+                let job = job(f, move |r| {
+                    let _ = done.send(r);
+                });
+                m.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .send(job)
+                    .map_err(|_| DbError::Stopped)?;
+                result.recv().map_err(|_| DbError::Stopped)?
             }
             Db::Postgres { pool, url } => {
                 let taken = pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
@@ -263,7 +291,124 @@ impl Db {
     }
 }
 
-struct SqliteTx<'a>(rusqlite::Transaction<'a>);
+impl Db {
+    /// [`Db::tx`] for async callers: SQLite jobs are queued to the worker
+    /// and awaited without holding a thread; PostgreSQL runs on the
+    /// blocking pool.
+    pub async fn run<T: Send + 'static>(
+        self: &std::sync::Arc<Self>,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
+        match &**self {
+            Db::Sqlite(m) => {
+                let (done, result) = tokio::sync::oneshot::channel();
+                let job = job(f, move |r| {
+                    let _ = done.send(r);
+                });
+                m.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .send(job)
+                    .map_err(|_| DbError::Stopped)?;
+                result.await.map_err(|_| DbError::Stopped)?
+            }
+            Db::Postgres { .. } => {
+                let db = self.clone();
+                tokio::task::spawn_blocking(move || db.tx(f))
+                    .await
+                    .map_err(|_| DbError::Stopped)?
+            }
+        }
+    }
+}
+
+/// Wrap `f` as a worker job that hands its result, once the batch is
+/// committed (or not), to `deliver`.
+fn job<T: Send + 'static>(
+    f: impl FnOnce(&mut dyn Tx) -> Result<T, DbError> + Send + 'static,
+    deliver: impl FnOnce(Result<T, DbError>) + Send + 'static,
+) -> Job {
+    Box::new(move |tx: &mut dyn Tx| {
+        let out = f(tx);
+        let failed = out.is_err();
+        let finish: Finish = Box::new(move |commit| {
+            deliver(match (out, commit) {
+                (Err(e), _) => Err(e),
+                (Ok(v), Ok(())) => Ok(v),
+                (Ok(_), Err(e)) => Err(DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(
+                    e.into(),
+                ))),
+            });
+        });
+        (failed, finish)
+    })
+}
+
+/// The SQLite worker: take the jobs waiting, run each in a savepoint of one
+/// transaction, commit once, then hand each its result.
+fn sqlite_worker(conn: rusqlite::Connection, jobs: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 256 {
+            match jobs.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let begun = conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| e.to_string());
+        let mut finishes = Vec::with_capacity(batch.len());
+        for job in batch {
+            if let Err(e) = &begun {
+                // No transaction: fail the job without running it.
+                let e = e.clone();
+                let (_, finish) = job(&mut Refuse(e.clone()));
+                finishes.push(finish);
+                continue;
+            }
+            let saved = conn.execute_batch("SAVEPOINT job");
+            let (failed, finish) = job(&mut SqliteTx(&conn));
+            if saved.is_ok() {
+                let undo = if failed {
+                    "ROLLBACK TO job; RELEASE job"
+                } else {
+                    "RELEASE job"
+                };
+                let _ = conn.execute_batch(undo);
+            }
+            finishes.push(finish);
+        }
+        let committed = match begun {
+            Ok(()) => conn.execute_batch("COMMIT").map_err(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                e.to_string()
+            }),
+            Err(e) => Err(e),
+        };
+        for finish in finishes {
+            finish(committed.clone());
+        }
+    }
+}
+
+/// A transaction that could not begin: every statement fails.
+struct Refuse(String);
+
+impl Tx for Refuse {
+    fn exec(&mut self, _: &str, _: &[Val]) -> Result<u64, DbError> {
+        Err(DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(
+            self.0.clone().into(),
+        )))
+    }
+    fn query(&mut self, _: &str, _: &[Val]) -> Result<Vec<Vec<Val>>, DbError> {
+        self.exec("", &[]).map(|_| Vec::new())
+    }
+    fn lock(&mut self, _: i64) -> Result<(), DbError> {
+        Ok(())
+    }
+}
+
+struct SqliteTx<'a>(&'a rusqlite::Connection);
 
 fn to_sql(v: &Val) -> rusqlite::types::Value {
     match v {

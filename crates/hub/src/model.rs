@@ -42,10 +42,11 @@ pub fn random_hex(bytes: usize) -> String {
 pub fn register(db: &Db, name: &str, now: i64) -> Result<(i64, String), DbError> {
     let token = format!("oc_{}", random_hex(32));
     let hash = token_hash(&token);
-    let id = db.tx(|tx| {
+    let name = name.to_string();
+    let id = db.tx(move |tx| {
         let rows = tx.query(
             "INSERT INTO orgs (name, token_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
-            &[name.into(), hash.clone().into(), now.into()],
+            &[name.into(), hash.into(), now.into()],
         )?;
         Ok(rows[0][0].i())
     })?;
@@ -55,7 +56,7 @@ pub fn register(db: &Db, name: &str, now: i64) -> Result<(i64, String), DbError>
 /// The organisation a token belongs to.
 pub fn authenticate(db: &Db, token: &str) -> Result<Option<Org>, DbError> {
     let hash = token_hash(token);
-    db.tx(|tx| {
+    db.tx(move |tx| {
         let rows = tx.query(
             "SELECT id, name, verified_domain FROM orgs WHERE token_hash = $1",
             &[hash.into()],
@@ -73,7 +74,7 @@ pub fn authenticate(db: &Db, token: &str) -> Result<Option<Org>, DbError> {
 pub fn rotate_token(db: &Db, org: i64, issue: bool) -> Result<Option<String>, DbError> {
     let token = issue.then(|| format!("oc_{}", random_hex(32)));
     let hash: Val = token.as_deref().map(token_hash).into();
-    db.tx(|tx| {
+    db.tx(move |tx| {
         tx.exec(
             "UPDATE orgs SET token_hash = $1 WHERE id = $2",
             &[hash, org.into()],
@@ -86,10 +87,11 @@ pub fn rotate_token(db: &Db, org: i64, issue: bool) -> Result<Option<String>, Db
 /// `_outcry-verify.<domain>`.
 pub fn challenge(db: &Db, org: i64, domain: &str) -> Result<String, DbError> {
     let value = format!("outcry-verify={}", random_hex(16));
-    db.tx(|tx| {
+    let (domain, v) = (domain.to_string(), value.clone());
+    db.tx(move |tx| {
         tx.exec(
             "UPDATE orgs SET challenge_domain = $1, challenge = $2 WHERE id = $3",
-            &[domain.into(), value.clone().into(), org.into()],
+            &[domain.into(), v.into(), org.into()],
         )
     })?;
     Ok(value)
@@ -97,7 +99,7 @@ pub fn challenge(db: &Db, org: i64, domain: &str) -> Result<String, DbError> {
 
 /// The pending challenge of an organisation: (domain, TXT value).
 pub fn pending_challenge(db: &Db, org: i64) -> Result<Option<(String, String)>, DbError> {
-    db.tx(|tx| {
+    db.tx(move |tx| {
         let rows = tx.query(
             "SELECT challenge_domain, challenge FROM orgs WHERE id = $1",
             &[org.into()],
@@ -109,7 +111,8 @@ pub fn pending_challenge(db: &Db, org: i64) -> Result<Option<(String, String)>, 
 /// Mark `domain` proved for `org`. [`DbError::Conflict`] when another
 /// organisation already proved it: one domain, one vote.
 pub fn mark_verified(db: &Db, org: i64, domain: &str) -> Result<(), DbError> {
-    db.tx(|tx| {
+    let domain = domain.to_string();
+    db.tx(move |tx| {
         let was = tx.query(
             "SELECT verified_domain FROM orgs WHERE id = $1",
             &[org.into()],
@@ -117,7 +120,7 @@ pub fn mark_verified(db: &Db, org: i64, domain: &str) -> Result<(), DbError> {
         let already = was.first().is_some_and(|r| r[0].opt().is_some());
         tx.exec(
             "UPDATE orgs SET verified_domain = $1, challenge = NULL WHERE id = $2",
-            &[domain.into(), org.into()],
+            &[domain.clone().into(), org.into()],
         )?;
         if !already {
             tx.exec(
@@ -175,9 +178,9 @@ fn lock_id(key: &str) -> i64 {
 }
 
 /// One submission, about to be clustered.
-pub struct Submission<'a> {
+pub struct Submission {
     /// Who.
-    pub org: &'a Org,
+    pub org: Org,
     /// The cluster key.
     pub key: String,
     /// `fingerprint` or `manual`.
@@ -202,13 +205,24 @@ pub struct Submission<'a> {
 /// reference, or add it to the joint incident of the same key that
 /// overlaps it in time (a manual report also joins an automatic incident of
 /// the same provider), or open a new joint incident.
-pub fn file(db: &Db, s: &Submission<'_>, k: i64, now: i64) -> Result<Filed, DbError> {
-    db.tx(|tx| {
+pub fn file(db: &Db, s: Submission, k: i64, now: i64) -> Result<Filed, DbError> {
+    db.tx(filing(s, k, now))
+}
+
+/// [`file`] as a unit of work, for [`Db::run`].
+pub fn filing(
+    s: Submission,
+    k: i64,
+    now: i64,
+) -> impl FnOnce(&mut dyn Tx) -> Result<Filed, DbError> + Send + 'static {
+    move |tx| {
+        let s = &s;
         tx.lock(lock_id(&s.key))?;
         let earlier = tx.query(
             "SELECT id, joint_id FROM submissions WHERE org_id = $1 AND local_ref = $2",
             &[s.org.id.into(), s.local_ref.clone().into()],
         )?;
+        let verified = i64::from(s.org.verified_domain.is_some());
         let joint = match earlier.first() {
             Some(r) => {
                 tx.exec(
@@ -218,23 +232,27 @@ pub fn file(db: &Db, s: &Submission<'_>, k: i64, now: i64) -> Result<Filed, DbEr
                 r[1].i()
             }
             None => {
-                let joint = match find_joint(tx, s)? {
-                    Some(j) => j,
-                    None => tx.query(
-                        "INSERT INTO joint (key, provider, family, scope, manual, first_seen, last_seen, orgs, verified, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8) RETURNING id",
-                        &[
-                            s.key.clone().into(),
-                            s.provider.clone().into(),
-                            s.family.clone().into(),
-                            s.scope.clone().into(),
-                            i64::from(s.kind == "manual").into(),
-                            s.first_seen.into(),
-                            s.last_seen.into(),
-                            now.into(),
-                        ],
-                    )?[0][0]
-                        .i(),
+                let (joint, created) = match find_joint(tx, s)? {
+                    Some(j) => (j, false),
+                    None => (
+                        tx.query(
+                            "INSERT INTO joint (key, provider, family, scope, manual, first_seen, last_seen, orgs, verified, updated_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9) RETURNING id",
+                            &[
+                                s.key.clone().into(),
+                                s.provider.clone().into(),
+                                s.family.clone().into(),
+                                s.scope.clone().into(),
+                                i64::from(s.kind == "manual").into(),
+                                s.first_seen.into(),
+                                s.last_seen.into(),
+                                verified.into(),
+                                now.into(),
+                            ],
+                        )?[0][0]
+                            .i(),
+                        true,
+                    ),
                 };
                 tx.exec(
                     "INSERT INTO submissions (org_id, local_ref, joint_id, kind, submitted_at, first_seen, last_seen, data)
@@ -250,6 +268,20 @@ pub fn file(db: &Db, s: &Submission<'_>, k: i64, now: i64) -> Result<Filed, DbEr
                         s.data.clone().into(),
                     ],
                 )?;
+                if created {
+                    // A new joint incident: its row already counts this
+                    // organisation.
+                    tx.exec(
+                        "INSERT INTO joint_orgs (joint_id, org_id, first_seen) VALUES ($1, $2, $3)",
+                        &[joint.into(), s.org.id.into(), s.first_seen.into()],
+                    )?;
+                    return Ok(Filed {
+                        joint_incident: joint,
+                        organisations: 1,
+                        public: 1 >= k,
+                        new: true,
+                    });
+                }
                 joint
             }
         };
@@ -258,7 +290,6 @@ pub fn file(db: &Db, s: &Submission<'_>, k: i64, now: i64) -> Result<Filed, DbEr
             "INSERT INTO joint_orgs (joint_id, org_id, first_seen) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[joint.into(), s.org.id.into(), s.first_seen.into()],
         )?;
-        let verified = i64::from(s.org.verified_domain.is_some());
         let row = tx.query(
             "SELECT first_seen, last_seen, orgs, provider FROM joint WHERE id = $1",
             &[joint.into()],
@@ -283,10 +314,10 @@ pub fn file(db: &Db, s: &Submission<'_>, k: i64, now: i64) -> Result<Filed, DbEr
             public: orgs >= k,
             new: earlier.is_empty(),
         })
-    })
+    }
 }
 
-fn find_joint(tx: &mut dyn Tx, s: &Submission<'_>) -> Result<Option<i64>, DbError> {
+fn find_joint(tx: &mut dyn Tx, s: &Submission) -> Result<Option<i64>, DbError> {
     let same = tx.query(
         "SELECT id FROM joint WHERE key = $1 AND last_seen >= $2 AND first_seen <= $3 ORDER BY last_seen DESC LIMIT 1",
         &[
@@ -330,7 +361,8 @@ pub fn acknowledge(
     text: &str,
     at: i64,
 ) -> Result<bool, DbError> {
-    db.tx(|tx| {
+    let (reference, text) = (reference.to_string(), text.to_string());
+    db.tx(move |tx| {
         let member = tx.query(
             "SELECT 1 FROM joint_orgs WHERE joint_id = $1 AND org_id = $2",
             &[joint.into(), org.into()],
@@ -348,7 +380,7 @@ pub fn acknowledge(
 
 /// The organisation's own submissions (never anyone else's).
 pub fn own_submissions(db: &Db, org: i64) -> Result<Vec<serde_json::Value>, DbError> {
-    db.tx(|tx| {
+    db.tx(move |tx| {
         let rows = tx.query(
             "SELECT id, joint_id, kind, submitted_at, data FROM submissions WHERE org_id = $1 ORDER BY id DESC LIMIT 1000",
             &[org.into()],
@@ -486,10 +518,11 @@ pub fn public_joints(
     provider: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Joint>, DbError> {
-    let rows = db.tx(|tx| {
+    let fetch = if provider.is_some() { 10_000 } else { limit };
+    let rows = db.tx(move |tx| {
         tx.query(
             &format!("SELECT {JOINT_COLUMNS} FROM joint WHERE orgs >= $1 ORDER BY last_seen DESC, id DESC LIMIT $2"),
-            &[k.into(), (if provider.is_some() { 10_000 } else { limit }).into()],
+            &[k.into(), fetch.into()],
         )
     })?;
     Ok(rows
@@ -505,7 +538,7 @@ pub fn public_joints(
 /// One joint incident with its pooled evidence, if it is public or `org`
 /// is a member.
 pub fn joint(db: &Db, id: i64, k: i64, org: Option<i64>) -> Result<Option<Joint>, DbError> {
-    db.tx(|tx| {
+    db.tx(move |tx| {
         let rows = tx.query(
             &format!("SELECT {JOINT_COLUMNS} FROM joint WHERE id = $1"),
             &[id.into()],
