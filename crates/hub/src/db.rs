@@ -92,6 +92,7 @@ pub trait Tx {
 const SQLITE_SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+PRAGMA cache_size = -131072;
 CREATE TABLE IF NOT EXISTS orgs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
@@ -118,7 +119,7 @@ CREATE TABLE IF NOT EXISTS joint (
     ack_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS joint_key ON joint (key, last_seen);
-CREATE INDEX IF NOT EXISTS joint_public ON joint (orgs, last_seen);
+CREATE INDEX IF NOT EXISTS joint_recent ON joint (last_seen);
 CREATE TABLE IF NOT EXISTS joint_orgs (
     joint_id INTEGER NOT NULL,
     org_id INTEGER NOT NULL,
@@ -168,7 +169,7 @@ CREATE TABLE IF NOT EXISTS joint (
     ack_at BIGINT
 );
 CREATE INDEX IF NOT EXISTS joint_key ON joint (key, last_seen);
-CREATE INDEX IF NOT EXISTS joint_public ON joint (orgs, last_seen);
+CREATE INDEX IF NOT EXISTS joint_recent ON joint (last_seen);
 CREATE TABLE IF NOT EXISTS joint_orgs (
     joint_id BIGINT NOT NULL,
     org_id BIGINT NOT NULL,

@@ -274,7 +274,7 @@ impl Fingerprint {
                 .map(|(d, _)| keyed_hash(key, d))
                 .collect(),
             verdict: inc.verdict,
-            confidence: inc.confidence,
+            confidence: (inc.confidence * 100.0).round() / 100.0,
             ticket,
             claims,
         }

@@ -619,3 +619,55 @@ async fn every_documented_path_is_served() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_manual_report_form() {
+    let (hub, _dir) = Hub::sqlite(Config::default());
+    let t = hub.register("Contoso").await;
+    let (s, form) = hub.call("GET", "/report", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("<form method=\"post\" action=\"/report\">"));
+    let post = |body: String| {
+        let app = hub.app.clone();
+        async move {
+            let req = Request::builder()
+                .method("POST")
+                .uri("/report")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap();
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    let (s, page) = post(format!(
+        "token={t}&provider=Microsoft+365&service=admin+console&symptom=does+not+load&started=2026-11-05T08%3A00&ticket=MS-9"
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains(
+            "Your report joined incident #1 with 1 organisation(s); it becomes public at 3"
+        ),
+        "{page}"
+    );
+    let (_, subs) = hub.json("GET", "/api/v1/submissions", Some(&t), None).await;
+    assert_eq!(subs["submissions"][0]["data"]["started_at"], 1_793_865_600);
+    assert_eq!(subs["submissions"][0]["data"]["ticket"], "MS-9");
+
+    let (s, page) = post("provider=x".into()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(page.contains("the form is incomplete"), "{page}");
+    let (s, page) =
+        post("token=oc_wrong&provider=a&service=b&symptom=c&started=2026-11-05T08%3A00".into())
+            .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{page}");
+    let (s, page) = post(format!(
+        "token={t}&provider=a&service=b&symptom=c&started=yesterday"
+    ))
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("started: &quot;yesterday&quot;"), "{page}");
+}
