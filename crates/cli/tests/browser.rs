@@ -6,18 +6,6 @@
 use serde_json::Value;
 use std::process::Command;
 
-fn chromium() -> &'static str {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .expect("headless Chromium is needed for this test: apt-get install chromium")
-}
-
 /// Measures the page as rendered and writes the result into `#probe`.
 const PROBE: &str = r#"<script>
 window.addEventListener('load', () => {
@@ -59,7 +47,7 @@ fn the_demo_packet_renders_in_headless_chromium() {
     let page = dir.path().join("probed.html");
     std::fs::write(&page, probed).unwrap();
 
-    let dom = Command::new(chromium())
+    let dom = Command::new(outcry_testsupport::chromium())
         .args([
             "--headless",
             "--no-sandbox",

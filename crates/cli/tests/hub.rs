@@ -162,16 +162,7 @@ fn three_organisations_share_the_demo_incident_and_see_one_public_joint_incident
 
     // The incident page in a real browser.
     let id = j["id"].as_i64().unwrap();
-    let browser = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .expect("headless Chromium is needed: apt-get install chromium");
-    let dom = Command::new(browser)
+    let dom = Command::new(outcry_testsupport::chromium())
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
         .arg(format!("{}/incidents/{id}", hub.url))
         .output()

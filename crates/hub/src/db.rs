@@ -89,108 +89,69 @@ pub trait Tx {
     fn lock(&mut self, key: i64) -> Result<(), DbError>;
 }
 
-const SQLITE_SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
-PRAGMA cache_size = -131072;
+/// The tables, for both backends: `{id}` and `{int}` are the backend's
+/// auto-increment key and 64-bit integer types.
+const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS orgs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {id},
     name TEXT NOT NULL,
     token_hash TEXT UNIQUE,
     challenge_domain TEXT,
     challenge TEXT,
     verified_domain TEXT UNIQUE,
-    created_at INTEGER NOT NULL
+    created_at {int} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS joint (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {id},
     key TEXT NOT NULL,
     provider TEXT,
     family TEXT NOT NULL,
     scope TEXT NOT NULL,
-    manual INTEGER NOT NULL,
-    first_seen INTEGER NOT NULL,
-    last_seen INTEGER NOT NULL,
-    orgs INTEGER NOT NULL,
-    verified INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
+    manual {int} NOT NULL,
+    first_seen {int} NOT NULL,
+    last_seen {int} NOT NULL,
+    orgs {int} NOT NULL,
+    verified {int} NOT NULL,
+    updated_at {int} NOT NULL,
     ack_reference TEXT,
     ack_text TEXT,
-    ack_at INTEGER
+    ack_at {int}
 );
 CREATE INDEX IF NOT EXISTS joint_key ON joint (key, last_seen);
 CREATE INDEX IF NOT EXISTS joint_recent ON joint (last_seen);
 CREATE TABLE IF NOT EXISTS joint_orgs (
-    joint_id INTEGER NOT NULL,
-    org_id INTEGER NOT NULL,
-    first_seen INTEGER NOT NULL,
+    joint_id {int} NOT NULL,
+    org_id {int} NOT NULL,
+    first_seen {int} NOT NULL,
     PRIMARY KEY (joint_id, org_id)
 );
 CREATE INDEX IF NOT EXISTS joint_orgs_org ON joint_orgs (org_id);
 CREATE TABLE IF NOT EXISTS submissions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    org_id INTEGER NOT NULL,
+    id {id},
+    org_id {int} NOT NULL,
     local_ref TEXT NOT NULL,
-    joint_id INTEGER NOT NULL,
+    joint_id {int} NOT NULL,
     kind TEXT NOT NULL,
-    submitted_at INTEGER NOT NULL,
-    first_seen INTEGER NOT NULL,
-    last_seen INTEGER NOT NULL,
+    submitted_at {int} NOT NULL,
+    first_seen {int} NOT NULL,
+    last_seen {int} NOT NULL,
     data TEXT NOT NULL,
     UNIQUE (org_id, local_ref)
 );
 CREATE INDEX IF NOT EXISTS submissions_joint ON submissions (joint_id);
 ";
 
-const PG_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS orgs (
-    id BIGSERIAL PRIMARY KEY,
-    name TEXT NOT NULL,
-    token_hash TEXT UNIQUE,
-    challenge_domain TEXT,
-    challenge TEXT,
-    verified_domain TEXT UNIQUE,
-    created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS joint (
-    id BIGSERIAL PRIMARY KEY,
-    key TEXT NOT NULL,
-    provider TEXT,
-    family TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    manual BIGINT NOT NULL,
-    first_seen BIGINT NOT NULL,
-    last_seen BIGINT NOT NULL,
-    orgs BIGINT NOT NULL,
-    verified BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    ack_reference TEXT,
-    ack_text TEXT,
-    ack_at BIGINT
-);
-CREATE INDEX IF NOT EXISTS joint_key ON joint (key, last_seen);
-CREATE INDEX IF NOT EXISTS joint_recent ON joint (last_seen);
-CREATE TABLE IF NOT EXISTS joint_orgs (
-    joint_id BIGINT NOT NULL,
-    org_id BIGINT NOT NULL,
-    first_seen BIGINT NOT NULL,
-    PRIMARY KEY (joint_id, org_id)
-);
-CREATE INDEX IF NOT EXISTS joint_orgs_org ON joint_orgs (org_id);
-CREATE TABLE IF NOT EXISTS submissions (
-    id BIGSERIAL PRIMARY KEY,
-    org_id BIGINT NOT NULL,
-    local_ref TEXT NOT NULL,
-    joint_id BIGINT NOT NULL,
-    kind TEXT NOT NULL,
-    submitted_at BIGINT NOT NULL,
-    first_seen BIGINT NOT NULL,
-    last_seen BIGINT NOT NULL,
-    data TEXT NOT NULL,
-    UNIQUE (org_id, local_ref)
-);
-CREATE INDEX IF NOT EXISTS submissions_joint ON submissions (joint_id);
+/// SQLite's settings: WAL, commits not waiting for the disk (a crash
+/// loses at most the last batch, never consistency), a 128 MiB page cache.
+const SQLITE_PRAGMAS: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA cache_size = -131072;
 ";
+
+fn schema(id: &str, int: &str) -> String {
+    SCHEMA.replace("{id}", id).replace("{int}", int)
+}
 
 /// A unit of work for the SQLite worker: runs inside the batch's
 /// transaction and returns whether it failed (its savepoint is then rolled
@@ -224,7 +185,7 @@ impl Db {
             // Two hub processes starting together must not race on DDL.
             let mut tx = c.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock(7361)", &[])?;
-            tx.batch_execute(PG_SCHEMA)?;
+            tx.batch_execute(&schema("BIGSERIAL PRIMARY KEY", "BIGINT"))?;
             tx.commit()?;
             Ok(Db::Postgres {
                 pool: Mutex::new(vec![c]),
@@ -238,7 +199,8 @@ impl Db {
             }
             let c = rusqlite::Connection::open(url)?;
             c.busy_timeout(std::time::Duration::from_secs(5))?;
-            c.execute_batch(SQLITE_SCHEMA)?;
+            c.execute_batch(SQLITE_PRAGMAS)?;
+            c.execute_batch(&schema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER"))?;
             let (tx, rx) = std::sync::mpsc::channel::<Job>();
             std::thread::Builder::new()
                 .name("outcry-hub-sqlite".into())

@@ -199,6 +199,31 @@ fn ruled_out(inc: &Incident, all: &[Failure]) -> Vec<String> {
     out
 }
 
+/// `YYYY-MM-DDTHH:MM[:SS]` with an optional `Z` or ` UTC` (or a space for
+/// the `T`), as UTC, to Unix seconds; `None` when it is not such a time.
+pub fn parse_utc(s: &str) -> Option<i64> {
+    let s = s
+        .strip_suffix('Z')
+        .or_else(|| s.strip_suffix("UTC"))
+        .unwrap_or(s)
+        .trim();
+    let (date, time) = s.split_once(['T', ' '])?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|x| x.parse::<i64>().ok());
+    let (h, min) = (t.next()??, t.next()??);
+    let sec = t.next().flatten().unwrap_or(0);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400 + h * 3600 + min * 60 + sec)
+}
+
 /// `2026-11-04 14:02 UTC`.
 pub fn utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);

@@ -175,3 +175,17 @@ pub fn pg_database(tag: &str) -> Option<PgDatabase> {
         name,
     })
 }
+
+/// The headless Chromium binary. Panics with what to install when there is
+/// none: browser tests never skip.
+pub fn chromium() -> &'static str {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("headless Chromium is needed for this test: apt-get install chromium")
+}
