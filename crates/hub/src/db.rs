@@ -222,13 +222,9 @@ impl Db {
         match self {
             Db::Sqlite(m) => {
                 let (done, result) = std::sync::mpsc::sync_channel(1);
-                let job = job(f, move |r| {
+                queue(m, f, move |r| {
                     let _ = done.send(r);
-                });
-                m.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .send(job)
-                    .map_err(|_| DbError::Stopped)?;
+                })?;
                 result.recv().map_err(|_| DbError::Stopped)?
             }
             Db::Postgres { pool, url } => {
@@ -265,13 +261,9 @@ impl Db {
         match &**self {
             Db::Sqlite(m) => {
                 let (done, result) = tokio::sync::oneshot::channel();
-                let job = job(f, move |r| {
+                queue(m, f, move |r| {
                     let _ = done.send(r);
-                });
-                m.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .send(job)
-                    .map_err(|_| DbError::Stopped)?;
+                })?;
                 result.await.map_err(|_| DbError::Stopped)?
             }
             Db::Postgres { .. } => {
@@ -284,13 +276,14 @@ impl Db {
     }
 }
 
-/// Wrap `f` as a worker job that hands its result, once the batch is
+/// Queue `f` for the SQLite worker; its result goes, once the batch is
 /// committed (or not), to `deliver`.
-fn job<T: Send + 'static>(
+fn queue<T: Send + 'static>(
+    worker: &Mutex<std::sync::mpsc::Sender<Job>>,
     f: impl FnOnce(&mut dyn Tx) -> Result<T, DbError> + Send + 'static,
     deliver: impl FnOnce(Result<T, DbError>) + Send + 'static,
-) -> Job {
-    Box::new(move |tx: &mut dyn Tx| {
+) -> Result<(), DbError> {
+    let job: Job = Box::new(move |tx: &mut dyn Tx| {
         let out = f(tx);
         let failed = out.is_err();
         let finish: Finish = Box::new(move |commit| {
@@ -303,7 +296,12 @@ fn job<T: Send + 'static>(
             });
         });
         (failed, finish)
-    })
+    });
+    worker
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send(job)
+        .map_err(|_| DbError::Stopped)
 }
 
 /// The SQLite worker: take the jobs waiting, run each in a savepoint of one
