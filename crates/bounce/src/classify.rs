@@ -54,6 +54,19 @@ fn explicit(r: Option<Reason>) -> bool {
     !matches!(r, None | Some(Reason::Undefined) | Some(Reason::OnHold))
 }
 
+/// "<a@b>: User unknown" or "<a@b>... User unknown": the text names the
+/// address it refuses. (Mobile carriers' filters blank it out: "550 : User
+/// unknown" is a filter's answer, not an unknown user.)
+fn names_the_address(diagnostic: &str) -> bool {
+    let lower = diagnostic.to_ascii_lowercase();
+    lower.match_indices("user unknown").any(|(at, _)| {
+        let before = lower[..at].trim_end().trim_end_matches(['.', ':']);
+        before
+            .strip_suffix('>')
+            .is_some_and(|b| b.rsplit('<').next().is_some_and(|a| a.contains('@')))
+    })
+}
+
 fn before_data(c: Option<Command>) -> bool {
     matches!(
         c,
@@ -178,7 +191,15 @@ fn probe_in_order(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>) -> Option<
                 } else {
                     // Without the status code, only a refusal at RCPT TO is
                     // about the address; later, a filter may have spoken.
-                    f.command == Some(Command::Rcpt) && hits.has(UserUnknown)
+                    // With no command known, a text that names the refused
+                    // address ("<a@b>: User unknown") is about the address;
+                    // one whose address was blanked ("550 : User unknown",
+                    // as carriers' filters answer) is a filter's.
+                    hits.has(UserUnknown)
+                        && (f.command == Some(Command::Rcpt)
+                            || (f.command.is_none()
+                                && !explicit(st)
+                                && names_the_address(f.diagnostic)))
                 }
             }
             Filtered => {
@@ -329,5 +350,21 @@ mod tests {
             ..facts("", "")
         };
         assert_eq!(classify(&f), Reason::Expired);
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    #[test]
+    fn a_named_address_or_a_blanked_one() {
+        assert!(super::names_the_address(
+            "550 <neko@example.jp>: User unknown"
+        ));
+        assert!(super::names_the_address(
+            "550 5.1.1 <neko@example.jp>... User Unknown"
+        ));
+        assert!(!super::names_the_address("550 : User unknown"));
+        assert!(!super::names_the_address("550: : User unknown"));
+        assert!(!super::names_the_address("550 <>: User unknown"));
     }
 }

@@ -711,6 +711,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         &d.diagnostic.to_lowercase(),
         class,
         &status,
+        d.command.map(|c| c.as_str()),
     );
     let facts = Facts {
         rhost,

@@ -24,6 +24,9 @@ struct Class {
     /// Reasons that apply only with these status codes.
     #[serde(default)]
     statuses: BTreeMap<String, Vec<String>>,
+    /// Reasons that apply only when these SMTP commands failed.
+    #[serde(default)]
+    commands: BTreeMap<String, Vec<String>>,
 }
 
 struct Compiled {
@@ -33,6 +36,7 @@ struct Compiled {
     needs: Vec<(Reason, char)>,
     code_prefix: Option<String>,
     statuses: Vec<(Reason, Vec<String>)>,
+    commands: Vec<(Reason, Vec<String>)>,
 }
 
 static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
@@ -61,6 +65,11 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
                 code_prefix: c.code_prefix.map(|p| p.to_ascii_lowercase()),
                 statuses: c
                     .statuses
+                    .iter()
+                    .map(|(r, s)| (parse(r), s.clone()))
+                    .collect(),
+                commands: c
+                    .commands
                     .iter()
                     .map(|(r, s)| (parse(r), s.clone()))
                     .collect(),
@@ -102,6 +111,7 @@ pub(crate) fn find(
     lower: &str,
     class: Option<char>,
     status: &str,
+    command: Option<&str>,
 ) -> Option<Reason> {
     let c = class_of(domain, remote, reporting)?;
     if let Some(prefix) = &c.code_prefix {
@@ -127,6 +137,11 @@ pub(crate) fn find(
         }
         if let Some((_, allowed)) = c.statuses.iter().find(|(r, _)| r == reason)
             && !allowed.iter().any(|s| s == status)
+        {
+            continue;
+        }
+        if let Some((_, allowed)) = c.commands.iter().find(|(r, _)| r == reason)
+            && !command.is_some_and(|cmd| allowed.iter().any(|a| a == cmd))
         {
             continue;
         }
@@ -181,6 +196,7 @@ mod tests {
             "421 4.7.0 this message is suspicious due to the very low reputation of the sending ip address",
             Some('4'),
             "4.7.0",
+            None,
         );
         assert_eq!(r, Some(Reason::BadReputation));
         let r = find(
@@ -190,6 +206,7 @@ mod tests {
             "550 5.2.0 mail rejete. mail rejected. ofr_506 [506]",
             Some('5'),
             "5.2.0",
+            None,
         );
         assert_eq!(r, Some(Reason::SpamDetected));
         assert_eq!(
@@ -199,7 +216,8 @@ mod tests {
                 "",
                 "user unknown",
                 Some('5'),
-                "5.1.1"
+                "5.1.1",
+                None
             ),
             None
         );
@@ -209,10 +227,13 @@ mod tests {
     fn reasons_restricted_to_status_codes() {
         let t = "550 5.4.312 message expired, dns query failed(infonorecords)";
         let host = "sg2apc01ht226.eop-apc01.prod.protection.outlook.com";
-        assert_eq!(find("x.example", host, "", t, Some('5'), "5.4.312"), None);
+        assert_eq!(
+            find("x.example", host, "", t, Some('5'), "5.4.312", None),
+            None
+        );
         let t = "550 5.4.316 message expired, connection refused";
         assert_eq!(
-            find("x.example", host, "", t, Some('5'), "5.4.316"),
+            find("x.example", host, "", t, Some('5'), "5.4.316", None),
             Some(Reason::Expired)
         );
     }
@@ -221,12 +242,33 @@ mod tests {
     fn conditions_on_the_status_class() {
         let t = "dns error: domain name not found";
         assert_eq!(
-            find("x.example", "", "googlemail.com", t, Some('5'), ""),
+            find("x.example", "", "googlemail.com", t, Some('5'), "", None),
             Some(Reason::HostUnknown)
         );
         assert_eq!(
-            find("x.example", "", "googlemail.com", t, Some('4'), ""),
+            find("x.example", "", "googlemail.com", t, Some('4'), "", None),
             Some(Reason::NetworkError)
         );
+    }
+
+    #[test]
+    fn conditions_on_the_command() {
+        // NTT DOCOMO: "Unknown user" after DATA means the recipient's
+        // settings refuse the sender; at RCPT it is an unknown user.
+        let t = "host mfsmax.docomo.ne.jp[192.0.2.1] said: 550 unknown user neko@docomo.ne.jp";
+        let at = |cmd| {
+            find(
+                "docomo.ne.jp",
+                "mfsmax.docomo.ne.jp",
+                "",
+                t,
+                Some('5'),
+                "5.0.0",
+                cmd,
+            )
+        };
+        assert_eq!(at(Some("DATA")), Some(Reason::Rejected));
+        assert_eq!(at(Some("RCPT")), None);
+        assert_eq!(at(None), None);
     }
 }
