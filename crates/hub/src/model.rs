@@ -124,7 +124,7 @@ pub fn mark_verified(db: &Db, org: i64, domain: &str) -> Result<(), DbError> {
         )?;
         if !already {
             tx.exec(
-                "UPDATE joint SET verified = verified + 1 WHERE id IN (SELECT joint_id FROM joint_orgs WHERE org_id = $1)",
+                "UPDATE joint SET verified = verified + 1 WHERE id IN (SELECT DISTINCT joint_id FROM submissions WHERE org_id = $1)",
                 &[org.into()],
             )?;
         }
