@@ -438,7 +438,16 @@ pub fn template(text: &str) -> String {
                 .find('>')
                 .map(|e| start + e + 1)
                 .unwrap_or(word.len());
-            out.push(format!("{}<address>{}", &word[..start], &word[end..]));
+            let rest = &word[end..];
+            // Anything else with an `@` in the word goes whole.
+            let rest = if rest.contains('@') { "" } else { rest };
+            let head = &word[..start];
+            let head = if head.contains('@') { "" } else { head };
+            out.push(format!("{head}<address>{rest}"));
+            continue;
+        }
+        if word.contains('@') {
+            out.push("<address>".into());
             continue;
         }
         out.push(mask_hosts(word));
