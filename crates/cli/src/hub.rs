@@ -339,6 +339,7 @@ fn serve(a: &crate::ServeArgs) -> anyhow::Result<ExitCode> {
         rate_per_org: a.rate_per_org,
         registrations_per_hour: a.registrations_per_hour,
         max_body: a.max_body,
+        trust_forwarded_for: a.trust_forwarded_for,
     };
     let app = outcry_hub::router(outcry_hub::AppState::new(db, config));
     let runtime = tokio::runtime::Builder::new_multi_thread()

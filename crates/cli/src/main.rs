@@ -260,6 +260,10 @@ pub struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 65536)]
     max_body: usize,
+    /// Behind a reverse proxy: rate-limit by the last X-Forwarded-For
+    /// address instead of the proxy's.
+    #[arg(long)]
+    trust_forwarded_for: bool,
 }
 
 /// `outcry hub` actions.

@@ -35,6 +35,9 @@ pub struct Config {
     pub registrations_per_hour: u32,
     /// Largest request body, in bytes.
     pub max_body: usize,
+    /// Take the client's IP from the last `X-Forwarded-For` entry (only
+    /// behind a reverse proxy that sets it).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             rate_per_org: 60,
             registrations_per_hour: 10,
             max_body: 64 * 1024,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -162,16 +166,33 @@ pub(crate) fn parse<T: DeserializeOwned>(
     serde_json::from_slice(&body).map_err(|e| ApiError::bad(format!("invalid JSON: {e}")))
 }
 
-/// The client's IP (the socket peer).
-fn peer(req: &Request) -> IpAddr {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+/// The client's IP: the socket peer, or behind a trusted reverse proxy the
+/// last address in `X-Forwarded-For` (the one the proxy added; earlier ones
+/// are the client's to forge).
+fn client_ip(req: &Request, trust_forwarded_for: bool) -> IpAddr {
+    let forwarded = trust_forwarded_for
+        .then(|| {
+            req.headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .last()
+                .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
+        })
+        .flatten();
+    forwarded.unwrap_or_else(|| {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    })
 }
 
-async fn limit_ip(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    if !s.inner.limits.ip(peer(&req)) {
+async fn limit_ip(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    let ip = client_ip(&req, s.inner.config.trust_forwarded_for);
+    req.extensions_mut().insert(ClientIp(ip));
+    if !s.inner.limits.ip(ip) {
         return ApiError(
             StatusCode::TOO_MANY_REQUESTS,
             "too many requests from this address; slow down".into(),
@@ -287,7 +308,11 @@ async fn register(
         .into_response())
 }
 
-/// The peer IP, or 0.0.0.0 when the server runs without connection info.
+/// The client IP the rate-limit layer settled on.
+#[derive(Clone, Copy)]
+struct ClientIp(IpAddr);
+
+/// The client's IP (see `client_ip`), or 0.0.0.0 when unknown.
 pub(crate) struct ConnectInfoOpt(pub IpAddr);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ConnectInfoOpt {
@@ -299,8 +324,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ConnectInfoOpt {
         Ok(ConnectInfoOpt(
             parts
                 .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
+                .get::<ClientIp>()
+                .map(|c| c.0)
                 .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
         ))
     }

@@ -671,3 +671,35 @@ async fn the_manual_report_form() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("started: &quot;yesterday&quot;"), "{page}");
 }
+
+#[tokio::test]
+async fn rate_limits_by_client_behind_a_trusted_proxy() {
+    let (hub, _dir) = Hub::sqlite(Config {
+        rate_per_ip: 2,
+        trust_forwarded_for: true,
+        ..Config::default()
+    });
+    let get = |xff: &'static str| {
+        let app = hub.app.clone();
+        async move {
+            let req = Request::builder()
+                .uri("/healthz")
+                .header("x-forwarded-for", xff)
+                .body(Body::empty())
+                .unwrap();
+            app.oneshot(req).await.unwrap().status()
+        }
+    };
+    // The client can prepend anything; the proxy's last entry counts.
+    assert_eq!(get("1.1.1.1, 198.51.100.7").await, StatusCode::OK);
+    assert_eq!(get("2.2.2.2, 198.51.100.7").await, StatusCode::OK);
+    assert_eq!(
+        get("3.3.3.3, 198.51.100.7").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        get("198.51.100.8").await,
+        StatusCode::OK,
+        "another client has its own budget"
+    );
+}
