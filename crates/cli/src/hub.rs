@@ -330,6 +330,7 @@ fn serve(a: &crate::ServeArgs) -> anyhow::Result<ExitCode> {
     let db = Db::open(&url).with_context(|| format!("cannot open the hub database {url}"))?;
     let config = outcry_hub::Config {
         k: a.k.max(1),
+        min_verified: a.min_verified.max(0),
         resolver: a
             .resolver
             .as_deref()
@@ -352,8 +353,9 @@ fn serve(a: &crate::ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", a.listen))?;
         let addr = listener.local_addr()?;
         println!(
-            "outcry hub listening on http://{addr} (database {url}, public at k = {})",
-            a.k
+            "outcry hub listening on http://{addr} (database {url}, public at {} organisations, {} of them verified)",
+            a.k,
+            a.min_verified
         );
         axum::serve(
             listener,

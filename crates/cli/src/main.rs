@@ -245,6 +245,10 @@ pub struct ServeArgs {
     /// Organisations needed before a joint incident is public.
     #[arg(long, default_value_t = 3)]
     k: i64,
+    /// Of which at least this many must have proved a domain (verified
+    /// organisations count for more; 0: any organisation counts).
+    #[arg(long, default_value_t = 0)]
+    min_verified: i64,
     /// The resolver for domain proofs, ADDR or ADDR:PORT (default: the system's).
     #[arg(long, value_name = "ADDR[:PORT]")]
     resolver: Option<String>,

@@ -25,6 +25,8 @@ use std::sync::Arc;
 pub struct Config {
     /// Organisations needed before a joint incident is public.
     pub k: i64,
+    /// Of which at least this many with a proved domain.
+    pub min_verified: i64,
     /// The resolver for domain proofs (default: the system's).
     pub resolver: Option<SocketAddr>,
     /// Requests per minute per client IP (0: no limit).
@@ -44,6 +46,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             k: 3,
+            min_verified: 0,
             resolver: None,
             rate_per_ip: 600,
             rate_per_org: 60,
@@ -83,8 +86,12 @@ impl AppState {
         }
     }
 
-    pub(crate) fn k(&self) -> i64 {
-        self.inner.config.k
+    /// When a joint incident is public.
+    pub(crate) fn publish(&self) -> model::Publish {
+        model::Publish {
+            k: self.inner.config.k,
+            min_verified: self.inner.config.min_verified,
+        }
     }
 
     /// Run a unit of work on the database without holding a thread
@@ -437,7 +444,7 @@ async fn fingerprint(
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     let key = model::key_of(&f);
-    let (k, now) = (s.k(), crate::now());
+    let (k, now) = (s.publish(), crate::now());
     let data = serde_json::to_string(&f).map_err(|e| ApiError::internal(e.to_string()))?;
     let filed = s
         .run(model::filing(
@@ -473,7 +480,7 @@ pub(crate) async fn file_manual(
 ) -> Result<model::Filed, ApiError> {
     r.validate()?;
     let key = model::manual_key(&r);
-    let (k, now) = (s.k(), crate::now());
+    let (k, now) = (s.publish(), crate::now());
     let data = serde_json::to_string(&r).map_err(|e| ApiError::internal(e.to_string()))?;
     s.run(model::filing(
         Submission {
@@ -524,11 +531,14 @@ async fn incidents(
 ) -> Result<Response, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::bad(e.body_text()))?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let k = s.k();
+    let k = s.publish();
     let list = s
         .db(move |db| model::public_joints(db, k, q.provider.as_deref(), limit))
         .await?;
-    Ok(Json(json!({ "k": k, "incidents": list })).into_response())
+    Ok(
+        Json(json!({ "k": k.k, "min_verified": k.min_verified, "incidents": list }))
+            .into_response(),
+    )
 }
 
 /// A path id that is a positive integer, else a clear 400.
@@ -550,15 +560,13 @@ async fn incident(
     } else {
         None
     };
-    let k = s.k();
+    let k = s.publish();
     let found = s.db(move |db| model::joint(db, id, k, member)).await?;
     match found {
         Some(j) => Ok(Json(j).into_response()),
         None => Err(ApiError(
             StatusCode::NOT_FOUND,
-            format!(
-                "no public incident {id} (an incident is public once {k} organisations report it)"
-            ),
+            format!("no public incident {id} (an incident is public once {k} report it)"),
         )),
     }
 }

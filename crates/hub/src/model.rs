@@ -12,6 +12,40 @@ use std::collections::{BTreeMap, BTreeSet};
 /// the same joint incident; further apart, a relapse is a new one.
 pub const GAP: i64 = 24 * 3600;
 
+/// When a joint incident is public: at least `k` organisations, of which at
+/// least `min_verified` proved a domain (verified organisations count for
+/// more where the operator asks for them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Publish {
+    /// Organisations needed.
+    pub k: i64,
+    /// Of which with a proved domain.
+    pub min_verified: i64,
+}
+
+impl Publish {
+    /// Public at k organisations, none of them needing to be verified.
+    pub fn at(k: i64) -> Publish {
+        Publish { k, min_verified: 0 }
+    }
+
+    /// Whether `orgs` organisations, `verified` of them verified, are enough.
+    pub fn public(self, orgs: i64, verified: i64) -> bool {
+        orgs >= self.k && verified >= self.min_verified
+    }
+}
+
+impl std::fmt::Display for Publish {
+    /// "3 organisations", or "3 organisations (2 with a proved domain)".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} organisations", self.k)?;
+        if self.min_verified > 0 {
+            write!(f, " ({} with a proved domain)", self.min_verified)?;
+        }
+        Ok(())
+    }
+}
+
 /// An authenticated organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Org {
@@ -205,14 +239,14 @@ pub struct Submission {
 /// reference, or add it to the joint incident of the same key that
 /// overlaps it in time (a manual report also joins an automatic incident of
 /// the same provider), or open a new joint incident.
-pub fn file(db: &Db, s: Submission, k: i64, now: i64) -> Result<Filed, DbError> {
+pub fn file(db: &Db, s: Submission, k: Publish, now: i64) -> Result<Filed, DbError> {
     db.tx(filing(s, k, now))
 }
 
 /// [`file`] as a unit of work, for [`Db::run`].
 pub fn filing(
     s: Submission,
-    k: i64,
+    k: Publish,
     now: i64,
 ) -> impl FnOnce(&mut dyn Tx) -> Result<Filed, DbError> + Send + 'static {
     move |tx| {
@@ -278,7 +312,7 @@ pub fn filing(
                     return Ok(Filed {
                         joint_incident: joint,
                         organisations: 1,
-                        public: 1 >= k,
+                        public: k.public(1, verified),
                         new: true,
                     });
                 }
@@ -291,18 +325,19 @@ pub fn filing(
             &[joint.into(), s.org.id.into(), s.first_seen.into()],
         )?;
         let row = tx.query(
-            "SELECT first_seen, last_seen, orgs, provider FROM joint WHERE id = $1",
+            "SELECT first_seen, last_seen, orgs, provider, verified FROM joint WHERE id = $1",
             &[joint.into()],
         )?;
         let r = &row[0];
         let orgs = r[2].i() + i64::from(joined > 0);
+        let added = if joined > 0 { verified } else { 0 };
         tx.exec(
             "UPDATE joint SET first_seen = $1, last_seen = $2, orgs = $3, verified = verified + $4, updated_at = $5, provider = $6 WHERE id = $7",
             &[
                 r[0].i().min(s.first_seen).into(),
                 r[1].i().max(s.last_seen).into(),
                 orgs.into(),
-                (if joined > 0 { verified } else { 0 }).into(),
+                added.into(),
                 now.into(),
                 r[3].opt().or_else(|| s.provider.clone()).into(),
                 joint.into(),
@@ -311,7 +346,7 @@ pub fn filing(
         Ok(Filed {
             joint_incident: joint,
             organisations: orgs,
-            public: orgs >= k,
+            public: k.public(orgs, r[4].i() + added),
             new: earlier.is_empty(),
         })
     }
@@ -486,7 +521,7 @@ pub struct Pooled {
     pub escalation: String,
 }
 
-fn joint_from(r: &[Val], k: i64) -> Joint {
+fn joint_from(r: &[Val], k: Publish) -> Joint {
     Joint {
         id: r[0].i(),
         key: r[1].t().to_string(),
@@ -498,7 +533,7 @@ fn joint_from(r: &[Val], k: i64) -> Joint {
         first_seen: r[7].i(),
         last_seen: r[8].i(),
         updated_at: r[9].i(),
-        public: r[5].i() >= k,
+        public: k.public(r[5].i(), r[6].i()),
         acknowledged: r[10].opt().map(|reference| Acknowledgement {
             reference,
             text: r[11].t().to_string(),
@@ -510,19 +545,19 @@ fn joint_from(r: &[Val], k: i64) -> Joint {
 
 const JOINT_COLUMNS: &str = "id, key, provider, family, scope, orgs, verified, first_seen, last_seen, updated_at, ack_reference, ack_text, ack_at";
 
-/// The public joint incidents (at least `k` organisations), most recent
-/// first; `provider` filters by provider slug.
+/// The public joint incidents (see [`Publish`]), most recent first;
+/// `provider` filters by provider slug.
 pub fn public_joints(
     db: &Db,
-    k: i64,
+    k: Publish,
     provider: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Joint>, DbError> {
     let fetch = if provider.is_some() { 10_000 } else { limit };
     let rows = db.tx(move |tx| {
         tx.query(
-            &format!("SELECT {JOINT_COLUMNS} FROM joint WHERE orgs >= $1 ORDER BY last_seen DESC, id DESC LIMIT $2"),
-            &[k.into(), fetch.into()],
+            &format!("SELECT {JOINT_COLUMNS} FROM joint WHERE orgs >= $1 AND verified >= $2 ORDER BY last_seen DESC, id DESC LIMIT $3"),
+            &[k.k.into(), k.min_verified.into(), fetch.into()],
         )
     })?;
     Ok(rows
@@ -537,7 +572,7 @@ pub fn public_joints(
 
 /// One joint incident with its pooled evidence, if it is public or `org`
 /// is a member.
-pub fn joint(db: &Db, id: i64, k: i64, org: Option<i64>) -> Result<Option<Joint>, DbError> {
+pub fn joint(db: &Db, id: i64, k: Publish, org: Option<i64>) -> Result<Option<Joint>, DbError> {
     db.tx(move |tx| {
         let rows = tx.query(
             &format!("SELECT {JOINT_COLUMNS} FROM joint WHERE id = $1"),

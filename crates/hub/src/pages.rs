@@ -55,7 +55,7 @@ async fn index(
     let Ok(Query(q)) = q else {
         return page_error(ApiError::bad("unknown query parameter"));
     };
-    let k = s.k();
+    let k = s.publish();
     let provider = q.provider.clone();
     let list = match s
         .db(move |db| model::public_joints(db, k, provider.as_deref(), 200))
@@ -67,7 +67,7 @@ async fn index(
     let mut b = String::from("<h1>Joint delivery incidents</h1>");
     let _ = write!(
         b,
-        "<p class=\"muted\">An incident appears here once {k} organisations report it. Counts are organisations, one vote each.</p>"
+        "<p class=\"muted\">An incident appears here once {k} report it. Counts are organisations, one vote each.</p>"
     );
     if list.is_empty() {
         b.push_str("<p>No public joint incident.</p>");
@@ -172,15 +172,13 @@ async fn page(State(s): State<AppState>, Path(raw): Path<String>, headers: Heade
     } else {
         None
     };
-    let k = s.k();
+    let k = s.publish();
     let j = match s.db(move |db| model::joint(db, id, k, member)).await {
         Ok(Some(j)) => j,
         Ok(None) => {
             return page_error(ApiError(
                 StatusCode::NOT_FOUND,
-                format!(
-                    "No public incident {id}: an incident is public once {k} organisations report it."
-                ),
+                format!("No public incident {id}: an incident is public once {k} report it."),
             ));
         }
         Err(e) => return page_error(e),
@@ -387,7 +385,7 @@ async fn submit_form(
                 if filed.public {
                     format!(": <a href=\"/incidents/{}\">see it</a>", filed.joint_incident)
                 } else {
-                    format!("; it becomes public at {}", s.k())
+                    format!("; it becomes public at {}", s.publish())
                 }
             ),
         )
@@ -468,7 +466,7 @@ fn list_feed(title: &str, id: &str, list: &[Joint]) -> Response {
 }
 
 async fn feed_all(State(s): State<AppState>) -> Response {
-    let k = s.k();
+    let k = s.publish();
     match s.db(move |db| model::public_joints(db, k, None, 100)).await {
         Ok(list) => list_feed("outcry hub: joint incidents", "all", &list),
         Err(e) => e.into_response(),
@@ -477,7 +475,7 @@ async fn feed_all(State(s): State<AppState>) -> Response {
 
 async fn feed_provider(State(s): State<AppState>, Path(p): Path<String>) -> Response {
     let p = slug(&p);
-    let k = s.k();
+    let k = s.publish();
     let q = p.clone();
     match s
         .db(move |db| model::public_joints(db, k, Some(&q), 100))
@@ -497,7 +495,7 @@ async fn feed_incident(State(s): State<AppState>, Path(raw): Path<String>) -> Re
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
-    let k = s.k();
+    let k = s.publish();
     let j = match s.db(move |db| model::joint(db, id, k, None)).await {
         Ok(Some(j)) => j,
         Ok(None) => {

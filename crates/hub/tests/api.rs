@@ -600,6 +600,42 @@ async fn domain_proofs_through_a_real_dns_server_and_one_vote_per_domain() {
         .json("GET", &format!("/api/v1/incidents/{id}"), Some(&a), None)
         .await;
     assert_eq!(j["verified_organisations"], 1, "{j}");
+
+    // A hub that wants two verified organisations among k = 2: the
+    // verified one and an unverified one are not enough.
+    let strict = Hub::new(
+        Db::open(dir.path().join("hub.db").to_str().unwrap()).unwrap(),
+        Config {
+            k: 2,
+            min_verified: 2,
+            ..Config::default()
+        },
+    );
+    let (_, f) = strict
+        .json(
+            "POST",
+            "/api/v1/fingerprints",
+            Some(&b),
+            Some(fp(&pool_fp(2, "T2"))),
+        )
+        .await;
+    assert_eq!(
+        (f["organisations"].as_i64(), f["public"].as_bool()),
+        (Some(2), Some(false)),
+        "{f}"
+    );
+    let (_, list) = strict.json("GET", "/api/v1/incidents", None, None).await;
+    assert_eq!(list["incidents"], json!([]), "{list}");
+    let lenient = Hub::new(
+        Db::open(dir.path().join("hub.db").to_str().unwrap()).unwrap(),
+        Config {
+            k: 2,
+            min_verified: 1,
+            ..Config::default()
+        },
+    );
+    let (_, list) = lenient.json("GET", "/api/v1/incidents", None, None).await;
+    assert_eq!(list["incidents"][0]["organisations"], 2, "{list}");
 }
 
 #[tokio::test]
@@ -649,7 +685,7 @@ async fn the_manual_report_form() {
     assert_eq!(s, StatusCode::OK, "{page}");
     assert!(
         page.contains(
-            "Your report joined incident #1 with 1 organisation(s); it becomes public at 3"
+            "Your report joined incident #1 with 1 organisation(s); it becomes public at 3 organisations"
         ),
         "{page}"
     );
