@@ -217,7 +217,7 @@ pub fn hub(cmd: &HubCmd) -> anyhow::Result<ExitCode> {
             since,
             ticket,
         } => {
-            let started = crate::report::parse_time(since)
+            let started = outcry_report::parse_utc(since)
                 .with_context(|| format!("--since {since:?}: use 2026-11-05T10:00Z (UTC)"))?;
             let v = call(
                 "POST",

@@ -60,14 +60,6 @@ pub(crate) fn key_correspondents(volume: &outcry_logs::Volume, n: usize) -> Vec<
     volume.top(n).into_iter().map(|(d, _)| d).collect()
 }
 
-/// Now, in Unix seconds.
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// What `outcry incidents` and `outcry report` work on.
 pub(crate) struct Gathered {
     /// The failures.
@@ -83,7 +75,7 @@ pub(crate) struct Gathered {
 /// The failures in the bounces at `paths`, or in the store when there are
 /// none, with their context and the time to evaluate them at.
 pub(crate) fn gather(paths: &[PathBuf], s: &Situation) -> anyhow::Result<Gathered> {
-    let at = s.now.unwrap_or_else(now);
+    let at = s.now.unwrap_or_else(outcry_report::now);
     let mut important = s.important.clone();
     if !s.logs.is_empty() {
         let mut volume = outcry_logs::Volume::default();

@@ -83,7 +83,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
 /// `2026-11-05T10:00Z=Microsoft, ticket 12345`.
 fn parse_claim(s: &str) -> anyhow::Result<Claim> {
     let (when, who) = s.split_once('=').unwrap_or((s, "the vendor"));
-    let at = parse_time(when.trim()).with_context(|| {
+    let at = outcry_report::parse_utc(when).with_context(|| {
         format!("--claim {s:?}: the time must look like 2026-11-05T10:00Z (UTC)")
     })?;
     Ok(Claim {
@@ -92,17 +92,12 @@ fn parse_claim(s: &str) -> anyhow::Result<Claim> {
     })
 }
 
-/// `YYYY-MM-DDTHH:MM[:SS]Z` to Unix seconds.
-pub(crate) fn parse_time(s: &str) -> Option<i64> {
-    outcry_report::parse_utc(s)
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
-    fn times() {
-        assert_eq!(super::parse_time("2026-11-04T14:02Z"), Some(1_793_800_920));
-        assert_eq!(super::parse_time("2026-13-04T14:02Z"), None);
+    fn claims() {
+        let c = super::parse_claim(" 2026-11-04T14:02Z = Microsoft").unwrap();
+        assert_eq!((c.at, c.who.as_str()), (1_793_800_920, "Microsoft"));
         assert!(super::parse_claim("yesterday=x").is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! `outcry ingest` and `outcry ticket`: the store's commands.
 
-use crate::{CheckFormat, IngestArgs, TicketCmd, check, incidents, input};
+use crate::{CheckFormat, IngestArgs, TicketCmd, check, input};
 use anyhow::Context as _;
 use outcry_incident::Standing;
 use outcry_report::{Claim, TicketLog};
@@ -85,7 +85,7 @@ pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     if args.offline {
         return Ok(ExitCode::SUCCESS);
     }
-    let now = incidents::now();
+    let now = outcry_report::now();
     let fresh: HashSet<IpAddr> = store
         .standings()?
         .into_iter()
@@ -132,7 +132,7 @@ pub fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
 /// Run `outcry ticket ...`.
 pub fn ticket(action: &TicketCmd, db: Option<&str>) -> anyhow::Result<ExitCode> {
     let mut store = open(db)?;
-    let now = incidents::now();
+    let now = outcry_report::now();
     match action {
         TicketCmd::Add {
             party,
@@ -148,7 +148,7 @@ pub fn ticket(action: &TicketCmd, db: Option<&str>) -> anyhow::Result<ExitCode> 
             println!("ticket #{id}: {status}");
         }
         TicketCmd::Claim { id, fixed_at, text } => {
-            let at = crate::report::parse_time(fixed_at)
+            let at = outcry_report::parse_utc(fixed_at)
                 .with_context(|| format!("--fixed-at {fixed_at:?}: use 2026-11-05T10:00Z (UTC)"))?;
             store.add_claim(*id, at, text, now)?;
             println!(

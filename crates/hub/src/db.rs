@@ -167,7 +167,7 @@ pub enum Db {
     /// it, committing each batch once (group commit): one writer is all
     /// SQLite allows, and one commit per batch instead of per request is
     /// what makes it fast.
-    Sqlite(Mutex<std::sync::mpsc::Sender<Job>>),
+    Sqlite(std::sync::mpsc::Sender<Job>),
     /// PostgreSQL connections, taken and returned per transaction.
     Postgres {
         /// Idle connections.
@@ -209,7 +209,7 @@ impl Db {
                 .map_err(|e| {
                     DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
                 })?;
-            Ok(Db::Sqlite(Mutex::new(tx)))
+            Ok(Db::Sqlite(tx))
         }
     }
 
@@ -280,7 +280,7 @@ impl Db {
 /// Queue `f` for the SQLite worker; its result goes, once the batch is
 /// committed (or not), to `deliver`.
 fn queue<T: Send + 'static>(
-    worker: &Mutex<std::sync::mpsc::Sender<Job>>,
+    worker: &std::sync::mpsc::Sender<Job>,
     f: impl FnOnce(&mut dyn Tx) -> Result<T, DbError> + Send + 'static,
     deliver: impl FnOnce(Result<T, DbError>) + Send + 'static,
 ) -> Result<(), DbError> {
@@ -298,11 +298,7 @@ fn queue<T: Send + 'static>(
         });
         (failed, finish)
     });
-    worker
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .send(job)
-        .map_err(|_| DbError::Stopped)
+    worker.send(job).map_err(|_| DbError::Stopped)
 }
 
 /// The SQLite worker: take the jobs waiting, run each in a savepoint of one

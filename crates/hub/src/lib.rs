@@ -43,15 +43,7 @@ pub fn slug(name: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-pub(crate) use outcry_report::{esc, utc};
-
-/// Now, in Unix seconds.
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use outcry_report::{esc, now, utc};
 
 #[cfg(test)]
 mod tests {

@@ -24,11 +24,6 @@ pub struct Publish {
 }
 
 impl Publish {
-    /// Public at k organisations, none of them needing to be verified.
-    pub fn at(k: i64) -> Publish {
-        Publish { k, min_verified: 0 }
-    }
-
     /// Whether `orgs` organisations, `verified` of them verified, are enough.
     pub fn public(self, orgs: i64, verified: i64) -> bool {
         orgs >= self.k && verified >= self.min_verified
@@ -235,15 +230,11 @@ pub struct Submission {
     pub data: String,
 }
 
-/// File a submission: update the organisation's earlier one with the same
-/// reference, or add it to the joint incident of the same key that
-/// overlaps it in time (a manual report also joins an automatic incident of
-/// the same provider), or open a new joint incident.
-pub fn file(db: &Db, s: Submission, k: Publish, now: i64) -> Result<Filed, DbError> {
-    db.tx(filing(s, k, now))
-}
-
-/// [`file`] as a unit of work, for [`Db::run`].
+/// Filing a submission, as a unit of work for [`Db::run`]: update the
+/// organisation's earlier one with the same reference, or add it to the
+/// joint incident of the same key that overlaps it in time (a manual report
+/// also joins an automatic incident of the same provider), or open a new
+/// joint incident.
 pub fn filing(
     s: Submission,
     k: Publish,

@@ -202,6 +202,7 @@ fn ruled_out(inc: &Incident, all: &[Failure]) -> Vec<String> {
 /// `YYYY-MM-DDTHH:MM[:SS]` with an optional `Z` or ` UTC` (or a space for
 /// the `T`), as UTC, to Unix seconds; `None` when it is not such a time.
 pub fn parse_utc(s: &str) -> Option<i64> {
+    let s = s.trim();
     let s = s
         .strip_suffix('Z')
         .or_else(|| s.strip_suffix("UTC"))
@@ -222,6 +223,14 @@ pub fn parse_utc(s: &str) -> Option<i64> {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     Some((era * 146_097 + doe - 719_468) * 86_400 + h * 3600 + min * 60 + sec)
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// `2026-11-04 14:02 UTC`.
@@ -546,6 +555,20 @@ mod tests {
         assert_eq!(utc(1_793_800_920), "2026-11-04 14:02 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
         assert_eq!(esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+
+    #[test]
+    fn times_parsed() {
+        for t in [
+            "2026-11-04T14:02Z",
+            "2026-11-04T14:02",
+            " 2026-11-04 14:02 UTC ",
+        ] {
+            assert_eq!(parse_utc(t), Some(1_793_800_920), "{t}");
+        }
+        assert_eq!(parse_utc("2026-11-04T14:02:30Z"), Some(1_793_800_950));
+        assert_eq!(parse_utc("2026-13-04T14:02Z"), None);
+        assert_eq!(parse_utc("yesterday"), None);
     }
 }
 
