@@ -9,15 +9,24 @@ pub(crate) static ADDR_RE: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
+/// An address whose local part is a quoted string (`"neko..nyaan"@example.jp`,
+/// RFC 5321 allows dots in a row only inside quotes). Kept with its quotes.
+static QUOTED_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#""[^"\\\s@<>]+"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]"#)
+        .unwrap()
+});
+
 /// Is `s` exactly one plausible address?
 pub(crate) fn is_address(s: &str) -> bool {
-    ADDR_RE
-        .find(s)
-        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
+    let whole = |m: regex::Match<'_>| m.start() == 0 && m.end() == s.len();
+    ADDR_RE.find(s).is_some_and(whole) || QUOTED_RE.find(s).is_some_and(whole)
 }
 
 /// Strip brackets, quotes, `mailto:` and trailing punctuation; keep the address.
 pub(crate) fn clean(s: &str) -> String {
+    if let Some(m) = QUOTED_RE.find(s) {
+        return m.as_str().to_string();
+    }
     let t = s.trim().trim_matches(|c| {
         matches!(
             c,
@@ -48,6 +57,12 @@ mod tests {
         assert_eq!(clean("rfc822;neko@example.jp."), "neko@example.jp");
         assert!(is_address("a.b+c@example.co.jp"));
         assert!(!is_address("not an address"));
+        assert_eq!(
+            clean("<\"neko....nyaan....\"@example.org>..."),
+            "\"neko....nyaan....\"@example.org"
+        );
+        assert!(is_address("\"neko....nyaan....\"@example.org"));
+        assert_eq!(clean("\"Neko\" <neko@example.org>"), "neko@example.org");
         assert_eq!(domain_of("X@Example.JP"), "example.jp");
     }
 }

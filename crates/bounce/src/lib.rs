@@ -27,6 +27,7 @@ mod address;
 mod blocklist;
 mod classify;
 mod dsn;
+mod listserv;
 mod message;
 mod reason;
 mod record;
@@ -122,12 +123,16 @@ fn decode(f: &Flat) -> Vec<Record> {
     let (drafts, decoder) =
         if !f.feedback.is_empty() || f.report_type == "feedback-report" || complaint {
             (arf(f), Decoder::ARF)
+        } else if let Some(d) = listserv::parse(f) {
+            (d, Decoder::Fml)
         } else if let Some(d) = from_dsn(f) {
             d
         } else if let Some(d) = ses::parse(&f.text) {
             (d, Decoder::AmazonSES)
         } else if let Some(d) = from_text(f) {
             d
+        } else if let Some(d) = unnamed_recipient(f) {
+            (vec![d], decoder_for(f, Decoder::RFC3464))
         } else if let Some(v) = auto_reply(f) {
             (vec![v], Decoder::RFC3834)
         } else {
@@ -217,6 +222,31 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     Some((drafts, decoder_for(f, Decoder::RFC3464)))
 }
 
+/// A delivery report that names no recipient at all (Postfix's "Delivery
+/// report unavailable"): the returned message's only `To:` address is the one
+/// that failed; why is unknown.
+fn unnamed_recipient(f: &Flat) -> Option<Draft> {
+    if f.report_type != "delivery-status" {
+        return None;
+    }
+    let mut to = OriginalHeaders::read(f).to;
+    if to.len() != 1 {
+        return None;
+    }
+    Some(Draft {
+        recipient: to.swap_remove(0),
+        action: Some(Action::Failed),
+        // Nothing says why: not the notification's boilerplate either.
+        preset: Some(Reason::Undefined),
+        reporting_mta: f
+            .dsn
+            .first()
+            .map(|s| dsn::parse(s).0.reporting_mta)
+            .unwrap_or_default(),
+        ..Draft::default()
+    })
+}
+
 fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     if !looks_like_bounce(f) {
         return None;
@@ -228,7 +258,12 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             .find_iter(failed)
             .map(|m| m.as_str().to_string())
             .collect();
-        if !named.is_empty() {
+        // The text's own list of failed addresses wins when it names as many
+        // and none of them is in the header (a rewritten or aliased address).
+        let agree = named
+            .iter()
+            .any(|a| hits.iter().any(|h| h.recipient.eq_ignore_ascii_case(a)));
+        if !named.is_empty() && (agree || hits.len() < named.len()) {
             let context = text::collapse(f.note());
             hits = named
                 .into_iter()
@@ -526,6 +561,8 @@ fn auto_reply(f: &Flat) -> Option<Draft> {
 struct OriginalHeaders {
     message_id: String,
     sender: String,
+    /// The addresses of the returned message's `To:`.
+    to: Vec<String>,
     first_public_ip: Option<IpAddr>,
 }
 
@@ -578,9 +615,18 @@ impl OriginalHeaders {
                 }
             }
         }
+        let to = get("To")
+            .map(|v| {
+                address::ADDR_RE
+                    .find_iter(&v)
+                    .map(|m| m.as_str().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
         OriginalHeaders {
             message_id,
             sender,
+            to,
             first_public_ip,
         }
     }
@@ -668,14 +714,16 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
 fn unwrap_multiline(diag: &str) -> String {
     static CONT: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\s[245]\d\d[- ][245]\.\d{1,3}\.\d{1,3}\s+").unwrap());
-    static CONT_BARE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s[245]\d\d-\s*").unwrap());
+    // A bare "550-" marker, but not a reply quoted after it ("550-'5.7.1 ...").
+    static CONT_BARE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"\s[245]\d\d-\s*([^\s'"])"#).unwrap());
     let first_end = CONT.find(diag).map(|m| m.end()).unwrap_or(0);
     if first_end == 0 && !CONT_BARE.is_match(diag) {
         return diag.to_string();
     }
     let (head, tail) = diag.split_at(first_end);
     let tail = CONT.replace_all(tail, " ");
-    let tail = CONT_BARE.replace_all(&tail, " ");
+    let tail = CONT_BARE.replace_all(&tail, " $1");
     format!("{head}{tail}")
 }
 

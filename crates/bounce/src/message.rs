@@ -86,6 +86,7 @@ const WANTED_HEADERS: &[&str] = &[
     "X-MS-Exchange-Organization-SCL",
     "X-Postfix-Queue-ID",
     "X-SES-Outgoing",
+    "X-MLServer",
 ];
 
 /// Parse and flatten. `None` when the bytes hold no message at all.

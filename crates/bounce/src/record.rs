@@ -166,6 +166,9 @@ pub enum Decoder {
     GoogleGroups,
     /// Amazon SES.
     AmazonSES,
+    /// The fml mailing-list manager.
+    #[serde(rename = "FML")]
+    Fml,
     /// Any other text notification, decoded by the generic text reader.
     Text,
 }
@@ -185,6 +188,7 @@ impl Decoder {
             Decoder::Gmail => "Gmail",
             Decoder::GoogleGroups => "GoogleGroups",
             Decoder::AmazonSES => "AmazonSES",
+            Decoder::Fml => "FML",
             Decoder::Text => "Text",
         }
     }

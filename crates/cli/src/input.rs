@@ -139,17 +139,27 @@ pub struct Mbox {
     position: usize,
     started: bool,
     done: bool,
+    /// The line terminator: `\n` (LF and CRLF files), or `\r` for a file
+    /// with old Mac line endings, where there is no `\n` to split on.
+    eol: u8,
 }
 
 impl Mbox {
     /// Open an mbox file.
     pub fn open(path: &Path) -> io::Result<Mbox> {
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+        let head = reader.fill_buf()?;
+        let eol = match head.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(i) if head[i] == b'\r' && head.get(i + 1) != Some(&b'\n') => b'\r',
+            _ => b'\n',
+        };
         Ok(Mbox {
-            reader: BufReader::with_capacity(1 << 20, File::open(path)?),
+            reader,
             file: path.display().to_string(),
             position: 0,
             started: false,
             done: false,
+            eol,
         })
     }
 }
@@ -167,7 +177,7 @@ impl Iterator for Mbox {
             let mut too_big = false;
             loop {
                 let start = msg.len();
-                match self.reader.read_until(b'\n', &mut msg) {
+                match self.reader.read_until(self.eol, &mut msg) {
                     Ok(0) => {
                         self.done = true;
                         break;
@@ -239,5 +249,17 @@ mod tests {
         assert!(String::from_utf8_lossy(one).contains("\nFrom quoted"));
         assert_eq!(items[1].position, 2);
         assert!(is_mbox(t.path()).unwrap());
+    }
+
+    #[test]
+    fn splits_an_mbox_with_bare_cr_line_endings() {
+        let mut t = tempfile::NamedTempFile::new().unwrap();
+        write!(t, "From a@b Mon Jan  1 00:00:00 2024\rSubject: one\r\r>From quoted\r\rFrom c@d Mon Jan  1 00:00:00 2024\rSubject: two\r\rbody\r").unwrap();
+        let items: Vec<Item> = Mbox::open(t.path()).unwrap().collect();
+        assert_eq!(items.len(), 2);
+        let one = String::from_utf8(items[0].bytes.clone().unwrap()).unwrap();
+        assert_eq!(one, "Subject: one\r\rFrom quoted\r\r");
+        let two = String::from_utf8(items[1].bytes.clone().unwrap()).unwrap();
+        assert_eq!(two, "Subject: two\r\rbody\r");
     }
 }
