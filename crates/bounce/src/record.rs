@@ -131,11 +131,23 @@ impl Command {
     }
 
     /// Find the command named in an error text such as "after RCPT TO:" or
-    /// "(in reply to end of DATA command)": the leftmost mention wins.
+    /// "(in reply to end of DATA command)": the leftmost mention wins. A bare
+    /// "MAIL FROM:" together with a bare "RCPT TO" is the envelope echoed
+    /// back ("Message details: MAIL FROM: a RCPT TO: b"), not the failed
+    /// command, so neither counts then.
     pub fn find_in(text: &str) -> Option<Command> {
-        COMMAND_MATCHER
-            .find(text)
-            .map(|m| COMMAND_TABLE[m.pattern().as_usize()].1)
+        const BARE: [&str; 2] = ["mail from:", "rcpt to"];
+        let found: Vec<usize> = COMMAND_MATCHER
+            .find_iter(text)
+            .map(|m| m.pattern().as_usize())
+            .collect();
+        let echoed = BARE
+            .iter()
+            .all(|b| found.iter().any(|&i| COMMAND_TABLE[i].0 == *b));
+        found
+            .into_iter()
+            .find(|&i| !(echoed && BARE.contains(&COMMAND_TABLE[i].0)))
+            .map(|i| COMMAND_TABLE[i].1)
     }
 }
 
@@ -237,4 +249,33 @@ pub struct Record {
     pub feedback_type: Option<String>,
     /// The blocklist or reputation service the text names.
     pub blocklist: Option<Blocklist>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Command;
+
+    #[test]
+    fn finds_the_failed_command_not_an_echoed_envelope() {
+        assert_eq!(
+            Command::find_in("550 5.1.1 unknown (in reply to RCPT TO command)"),
+            Some(Command::Rcpt)
+        );
+        assert_eq!(
+            Command::find_in("553 sender refused after MAIL FROM: <a@b.example>"),
+            Some(Command::Mail)
+        );
+        // The envelope quoted back in "Message details" names no command...
+        assert_eq!(
+            Command::find_in(
+                "550 no such user. Details: MAIL FROM: a@b.example RCPT TO: c@d.example"
+            ),
+            None
+        );
+        // ...but a specific mention beside it still does.
+        assert_eq!(
+            Command::find_in("MAIL FROM: a@b.example RCPT TO: c@d.example 554 after end of data"),
+            Some(Command::Data)
+        );
+    }
 }
