@@ -15,6 +15,9 @@ use crate::status;
 pub(crate) struct Facts<'a> {
     /// Reason already known from the format (ARF, auto-reply, a module rule).
     pub preset: Option<Reason>,
+    /// The reporting MTA's own category of the failure: used when the text
+    /// and the status code decide nothing.
+    pub hint: Option<Reason>,
     /// Enhanced status code, may be empty.
     pub status: &'a str,
     /// SMTP reply code.
@@ -103,6 +106,9 @@ pub(crate) fn classify(f: &Facts<'_>) -> Reason {
         && r != Reason::Undefined
     {
         return r;
+    }
+    if let Some(h) = f.hint {
+        return h;
     }
     if let Some(p) = f.preset
         && p != Reason::Undefined
@@ -205,7 +211,9 @@ fn probe_in_order(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>) -> Option<
             Filtered => {
                 if is(Filtered) {
                     hits.has(UserUnknown) || hits.has(Filtered)
-                } else if before_data(f.command) {
+                } else if before_data(f.command) || f.hint == Some(UserUnknown) {
+                    // The refusal came at or before RCPT, or the reporting
+                    // MTA itself says the mailbox is bad: no filter spoke.
                     false
                 } else {
                     hits.has(Filtered) || hits.has(UserUnknown)

@@ -1,6 +1,7 @@
 //! RFC 3464 delivery status notifications: the machine-readable
 //! `message/delivery-status` part, or the same fields found in plain text.
 
+use crate::Reason;
 use crate::record::Action;
 use crate::status;
 
@@ -21,7 +22,24 @@ pub(crate) struct RecipientFields {
     pub diagnostic: String,
     pub diagnostic_type: String,
     pub last_attempt: Option<i64>,
+    /// The reporting MTA's own category of the failure (PowerMTA's
+    /// `X-PowerMTA-BounceCategory`), a hint weaker than the text.
+    pub category: Option<Reason>,
 }
+
+/// PowerMTA's bounce categories that name a reason. The others
+/// (`bad-connection`, `other`, `protocol-errors`, ...) say too little.
+const POWERMTA_CATEGORIES: &[(&str, Reason)] = &[
+    ("bad-domain", Reason::HostUnknown),
+    ("bad-mailbox", Reason::UserUnknown),
+    ("inactive-mailbox", Reason::Suspend),
+    ("message-expired", Reason::Expired),
+    ("no-answer-from-host", Reason::NetworkError),
+    ("policy-related", Reason::PolicyViolation),
+    ("quota-issues", Reason::MailboxFull),
+    ("routing-errors", Reason::SystemError),
+    ("spam-related", Reason::SpamDetected),
+];
 
 /// Parse the fields of DSN text into the per-message part and one entry per
 /// recipient. Groups are separated by blank lines; inside a recipient group
@@ -101,6 +119,13 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
                 r.diagnostic = v.trim().to_string();
             }
             "last-attempt-date" => r.last_attempt = parse_date(value),
+            "x-powermta-bouncecategory" => {
+                let v = value.trim().to_ascii_lowercase();
+                r.category = POWERMTA_CATEGORIES
+                    .iter()
+                    .find(|(c, _)| *c == v)
+                    .map(|(_, reason)| *reason);
+            }
             "reporting-mta" => msg.reporting_mta = strip_type(value),
             "arrival-date" => msg.arrival_date = parse_date(value),
             _ => {}
@@ -222,5 +247,20 @@ mod tests {
         assert_eq!(r[1].action, Some(Action::Delayed));
         assert!(looks_like_dsn(&format!("x\n{SAMPLE}")));
         assert!(!looks_like_dsn("Status: 5.1.1"));
+        assert_eq!(r[0].category, None);
+    }
+
+    #[test]
+    fn reads_powermta_categories() {
+        let text = "Reporting-MTA: dns;example.net\n\nFinal-Recipient: rfc822;a@example.com\nAction: failed\nStatus: 5.0.0\nX-PowerMTA-BounceCategory: Bad-Mailbox\n\nFinal-Recipient: rfc822;b@example.com\nAction: failed\nStatus: 5.0.0\nX-PowerMTA-BounceCategory: other\n";
+        let (_, r) = parse(text);
+        assert_eq!(r[0].category, Some(Reason::UserUnknown));
+        assert_eq!(r[1].category, None);
+        // Through the whole engine: the hint decides only when nothing else does.
+        let raw = format!(
+            "From: MAILER-DAEMON@example.net\nSubject: Delivery failure\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\nContent-Type: text/plain\n\nDelivery failed.\n--b\nContent-Type: message/delivery-status\n\n{text}--b--\n"
+        );
+        let got = crate::analyze(raw.as_bytes()).unwrap();
+        assert_eq!(got[0].reason, Reason::UserUnknown);
     }
 }

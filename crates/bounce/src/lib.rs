@@ -110,6 +110,8 @@ pub(crate) struct Draft {
     reporting_mta: String,
     timestamp: Option<i64>,
     preset: Option<Reason>,
+    /// The reporting MTA's own category of the failure (a weak hint).
+    hint: Option<Reason>,
     feedback_type: Option<String>,
     sending_ip: Option<IpAddr>,
 }
@@ -191,6 +193,7 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
                 diagnostic: r.diagnostic,
                 diagnostic_type: r.diagnostic_type,
                 remote_mta: r.remote_mta,
+                hint: r.category,
                 reporting_mta: m.reporting_mta.clone(),
                 timestamp: r.last_attempt.or(m.arrival_date),
                 ..Draft::default()
@@ -764,6 +767,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     let facts = Facts {
         rhost,
         preset: d.preset,
+        hint: d.hint,
         status: &status,
         reply,
         command: d.command,
