@@ -730,6 +730,24 @@ fn unwrap_multiline(diag: &str) -> String {
     format!("{head}{tail}")
 }
 
+/// Gmail's older notifications end the quoted reply with "(state N).", the
+/// stage of its SMTP session where the remote server refused.
+fn gmail_state_command(diagnostic: &str) -> Option<Command> {
+    static STATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\(state (\d+)\)\.").unwrap());
+    if !diagnostic.contains("Google tried to deliver") {
+        return None;
+    }
+    let state: u32 = STATE.captures(diagnostic)?[1].parse().ok()?;
+    Some(match state {
+        6 => Command::Mail,
+        8 | 9 | 12 => Command::Auth,
+        13 => Command::Ehlo,
+        14 => Command::Rcpt,
+        15 | 17 | 18 => Command::Data,
+        _ => return None,
+    })
+}
+
 fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Record {
     if d.diagnostic.contains('-') {
         d.diagnostic = unwrap_multiline(&d.diagnostic);
@@ -737,6 +755,9 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     if d.diagnostic.is_empty() && d.preset.is_none() {
         // Nothing per recipient: the notification's own words are all there is.
         d.diagnostic = text::collapse(f.note()).chars().take(1000).collect();
+    }
+    if d.command.is_none() {
+        d.command = gmail_state_command(&d.diagnostic);
     }
     let reply = d.reply.or_else(|| {
         let diag = &d.diagnostic;
