@@ -96,13 +96,22 @@ pub(crate) fn parse(text: &str) -> (MessageFields, Vec<RecipientFields>) {
 fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<RecipientFields> {
     let mut r = RecipientFields::default();
     let (mut final_rcpt, mut original, mut actual) = (None, None, None);
+    let mut status_comment: Option<String> = None;
     for (name, value) in fields {
         match name.to_ascii_lowercase().as_str() {
             "final-recipient" => final_rcpt = Some(crate::address::clean(&strip_type(value))),
             "original-recipient" => original = Some(crate::address::clean(&strip_type(value))),
             "x-actual-recipient" => actual = Some(crate::address::clean(&strip_type(value))),
             "action" => r.action = Action::parse(value),
-            "status" => r.status = status::find_status(value).unwrap_or_default(),
+            "status" => {
+                r.status = status::find_status(value).unwrap_or_default();
+                // "4.0.0 (cat.example.net: host name lookup failure)": the
+                // comment is all the report says when no Diagnostic-Code follows.
+                status_comment = value
+                    .split_once('(')
+                    .and_then(|(_, c)| c.rsplit_once(')'))
+                    .map(|(c, _)| c.trim().to_string());
+            }
             "remote-mta" => {
                 // "dns; mx.example.jp. (192.0.2.1, the server for ...)"
                 let v = strip_type(value);
@@ -130,6 +139,11 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
             "arrival-date" => msg.arrival_date = parse_date(value),
             _ => {}
         }
+    }
+    if r.diagnostic.is_empty()
+        && let Some(c) = status_comment
+    {
+        r.diagnostic = c;
     }
     let ok = |a: &Option<String>| a.as_deref().is_some_and(crate::address::is_address);
     // Not an address ("/var/mail/x", a pipe, a template): the caller may
