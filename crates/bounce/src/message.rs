@@ -171,6 +171,15 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
                 }
             }
             PartType::Binary(b) | PartType::InlineBinary(b) => {
+                let wanted = sub.contains("delivery-status")
+                    || sub.contains("feedback-report")
+                    || sub.contains("rfc822-header")
+                    || ctype == "text"
+                    || ctype == "multipart";
+                if !wanted {
+                    // An image, a PDF, an archive: nothing to read.
+                    continue;
+                }
                 let s = String::from_utf8_lossy(b);
                 if sub.contains("delivery-status") {
                     f.dsn.push(s.into_owned());
