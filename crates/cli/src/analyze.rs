@@ -34,12 +34,16 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut summary = Summary::default();
     let mut all_records: Vec<Value> = Vec::new();
+    // `index` counts records per file, across the messages of an mbox (as
+    // Sisimai numbers them): the file being written and its records so far.
+    let mut numbering: (String, usize) = (String::new(), 0);
 
     let flush = |batch: &mut Vec<Item>,
                  out: &mut dyn Write,
                  summary: &mut Summary,
                  all: &mut Vec<Value>,
-                 failures: &mut Vec<(String, String)>|
+                 failures: &mut Vec<(String, String)>,
+                 numbering: &mut (String, usize)|
      -> anyhow::Result<()> {
         let outcomes: Vec<Outcome> = pool.install(|| {
             batch
@@ -69,6 +73,11 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         for o in outcomes {
             match o.result {
                 Ok(records) => {
+                    if numbering.0 != o.file {
+                        *numbering = (o.file.clone(), 0);
+                    }
+                    let offset = numbering.1;
+                    numbering.1 += records.len();
                     summary.messages += 1;
                     if records.is_empty() {
                         summary.not_bounces += 1;
@@ -76,12 +85,20 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                             writeln!(out, "{}", json!({"file": o.file, "index": 0, "records": 0}))?;
                         }
                     }
-                    out.write_all(o.rendered.as_bytes())?;
+                    if offset == 0 {
+                        out.write_all(o.rendered.as_bytes())?;
+                    } else {
+                        // A later message of an mbox: rendered in parallel
+                        // with indexes from 1, renumbered here.
+                        for (i, line) in o.rendered.lines().enumerate() {
+                            writeln!(out, "{}", renumber(line, i + 1, offset + i + 1))?;
+                        }
+                    }
                     for (i, r) in records.iter().enumerate() {
                         summary.add(r);
                         match args.format {
                             Format::Jsonl => {}
-                            Format::Json => all.push(to_json(&o.file, i + 1, r)),
+                            Format::Json => all.push(to_json(&o.file, offset + i + 1, r)),
                             Format::Table => table_row(out, &o.file, r)?,
                         }
                     }
@@ -134,6 +151,7 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             &mut summary,
             &mut all_records,
             &mut failures,
+            &mut numbering,
         )?;
     }
     reader
@@ -183,6 +201,18 @@ pub(crate) fn progress(len: u64, quiet: bool) -> ProgressBar {
         ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
+}
+
+/// Replace the `"index":old` key of one rendered record (inside a string
+/// value a quote is always escaped, so only the key itself can match).
+fn renumber(line: &str, old: usize, new: usize) -> String {
+    let key = format!("\"index\":{old}");
+    match line.find(&key) {
+        Some(at) if matches!(line.as_bytes().get(at + key.len()), Some(b',' | b'}')) => {
+            format!("{}\"index\":{new}{}", &line[..at], &line[at + key.len()..])
+        }
+        _ => line.to_string(),
+    }
 }
 
 /// One record as a Sisimai-compatible JSON object, plus outcry's fields.

@@ -143,6 +143,16 @@ fn an_mbox_is_split_into_messages() {
     assert_eq!(doc["summary"]["messages"], 3);
     assert_eq!(doc["records"].as_array().unwrap().len(), 2);
     assert_eq!(doc["summary"]["by_reason"]["mailboxfull"], 1);
+    // `index` numbers the records of the file, across its messages (as
+    // Sisimai does), in both JSON and JSON Lines.
+    let indexes = |v: &[Value]| v.iter().map(|r| r["index"].clone()).collect::<Vec<_>>();
+    assert_eq!(indexes(doc["records"].as_array().unwrap()), [1, 2]);
+    let out = outcry()
+        .args(["analyze", "--format", "jsonl", "-j", "2"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(indexes(&jsonl(&out.stdout)), [1, 2]);
 }
 
 #[test]
