@@ -109,6 +109,9 @@ const TABLE: &[(&str, Blocklist)] = &[
     ("talosintelligence", Blocklist::CiscoTalos),
     ("cisco talos", Blocklist::CiscoTalos),
     ("ironport", Blocklist::CiscoTalos),
+    // Cisco Secure Email's (IronPort's) stock refusal for a poor SenderBase
+    // (Talos) score.
+    ("the sending mta's poor reputation", Blocklist::CiscoTalos),
     ("uceprotect", Blocklist::Uceprotect),
     ("banned sending ip", Blocklist::Microsoft),
     (
@@ -116,6 +119,9 @@ const TABLE: &[(&str, Blocklist)] = &[
         Blocklist::Microsoft,
     ),
     ("sender.office.com", Blocklist::Microsoft),
+    ("access denied, banned sender", Blocklist::Microsoft),
+    ("rate limited due to ip reputation", Blocklist::Microsoft),
+    ("traffic not accepted from this ip", Blocklist::Microsoft),
     ("delist.messaging.microsoft.com", Blocklist::Microsoft),
     (
         "not currently accepting mail from your ip",

@@ -687,6 +687,8 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
             "from [",
             "messages from",
             "sender ip",
+            "banned sender",
+            "mail server [",
         ]
         .iter()
         .any(|k| before.contains(k));
@@ -698,12 +700,22 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
         }) && !before.contains("client host");
         // "Rejected: 192.0.2.1 listed at zen.spamhaus.org": what a list
         // lists is the client.
-        let after = diag[m.end()..diag.ceil_char_boundary((m.end() + 24).min(diag.len()))]
+        let after = diag[m.end()..diag.ceil_char_boundary((m.end() + 40).min(diag.len()))]
             .trim_start_matches([']', ')', ' '])
             .to_ascii_lowercase();
-        let listed = ["listed", "is listed", "is blacklisted", "is blocklisted"]
-            .iter()
-            .any(|k| after.starts_with(k));
+        // ... and so is the IP a refusal is about ("[192.0.2.1] Our system
+        // has detected", "[192.0.2.1] has been temporarily rate limited").
+        let listed = [
+            "listed",
+            "is listed",
+            "is blacklisted",
+            "is blocklisted",
+            "our system has detected",
+            "has been temporarily rate limited",
+            "has exceeded",
+        ]
+        .iter()
+        .any(|k| after.starts_with(k));
         if (client || listed) && !remote_host {
             return Some(ip);
         }

@@ -1,0 +1,239 @@
+//! The refusals this product exists for, as providers and filters word them
+//! (texts from Microsoft's NDR documentation, Cisco, Barracuda, Spamhaus,
+//! Google, Yahoo, ... as collected in `../shared/research`): each one wrapped
+//! in a plain RFC 3464 report must give the right reason, the blocklist or
+//! reputation service it names, and the sending IP it quotes.
+
+use outcry_bounce::{Blocklist, Reason, analyze};
+use std::net::IpAddr;
+
+struct Case {
+    remote: &'static str,
+    recipient: &'static str,
+    said: &'static str,
+    reason: Reason,
+    blocklist: Option<Blocklist>,
+    sending_ip: Option<&'static str>,
+}
+
+const IP: Option<&str> = Some("198.51.100.45");
+const EOP: &str = "example-org.mail.protection.outlook.com";
+const OLC: &str = "outlook-com.olc.protection.outlook.com";
+
+fn cases() -> Vec<Case> {
+    use Blocklist as B;
+    use Reason as R;
+    let c = |remote, recipient, said, reason, blocklist, sending_ip| Case {
+        remote,
+        recipient,
+        said,
+        reason,
+        blocklist,
+        sending_ip,
+    };
+    vec![
+        c(
+            EOP,
+            "c@example.org",
+            "550 5.7.606 Access denied, banned sending IP [198.51.100.45]. To request removal from this list please visit https://sender.office.com/ and follow the directions. (AS16012609)",
+            R::Blocked,
+            Some(B::Microsoft),
+            IP,
+        ),
+        c(
+            EOP,
+            "c@example.org",
+            "550 5.7.1 Service unavailable, Client host [198.51.100.45] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/198.51.100.45 (AS3130)",
+            R::Blocked,
+            Some(B::Spamhaus),
+            IP,
+        ),
+        c(
+            EOP,
+            "c@example.org",
+            "550 5.7.511 Access denied, banned sender[198.51.100.45]. To request removal from this list, forward this message to delist@microsoft.com. (AS16012607)",
+            R::Blocked,
+            Some(B::Microsoft),
+            IP,
+        ),
+        // The recipient's own list: blocked, but by no public service.
+        c(
+            EOP,
+            "c@example.org",
+            "550 5.7.513 Service unavailable, Client host [198.51.100.45] blocked by example.org using Customer Block list (AS16012607)",
+            R::Blocked,
+            None,
+            IP,
+        ),
+        c(
+            OLC,
+            "b@outlook.com",
+            "550 5.7.1 Unfortunately, messages from [198.51.100.45] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150).",
+            R::Blocked,
+            Some(B::Microsoft),
+            IP,
+        ),
+        c(
+            OLC,
+            "b@outlook.com",
+            "451 4.7.650 The mail server [198.51.100.45] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S775)",
+            R::BadReputation,
+            Some(B::Microsoft),
+            IP,
+        ),
+        c(
+            EOP,
+            "c@example.org",
+            "550 5.7.705 Access denied, tenant has exceeded threshold. For more information please go to https://go.microsoft.com/fwlink/?linkid=2159410",
+            R::Speeding,
+            None,
+            None,
+        ),
+        c(
+            EOP,
+            "c@example.org",
+            "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.",
+            R::Speeding,
+            Some(B::Microsoft),
+            None,
+        ),
+        c(
+            EOP,
+            "c@example.org",
+            "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains.",
+            R::Rejected,
+            None,
+            None,
+        ),
+        c(
+            EOP,
+            "c@example.org",
+            "550 5.7.509 Access denied, sending domain example.net does not pass DMARC verification and has a DMARC policy of reject.",
+            R::AuthFailure,
+            None,
+            None,
+        ),
+        c(
+            EOP,
+            "c@example.org",
+            "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)",
+            R::UserUnknown,
+            None,
+            None,
+        ),
+        c(
+            "mx1.example.com",
+            "d@example.com",
+            "554 mx1.example.com Your access to this mail system has been rejected due to the sending MTA's poor reputation. If you believe that this failure is in error, please contact the intended recipient via alternate means.",
+            R::BadReputation,
+            Some(B::CiscoTalos),
+            None,
+        ),
+        c(
+            "mx.example.net",
+            "e@example.net",
+            "554 Service unavailable; Client host [198.51.100.45] blocked using Barracuda Reputation; http://www.barracudanetworks.com/reputation/?r=1&ip=198.51.100.45",
+            R::Blocked,
+            Some(B::Barracuda),
+            IP,
+        ),
+        c(
+            "mx.example.net",
+            "e@example.net",
+            "554 5.7.1 Service unavailable; Client host [198.51.100.45] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/198.51.100.45",
+            R::Blocked,
+            Some(B::Spamhaus),
+            IP,
+        ),
+        c(
+            "mx.example.net",
+            "e@example.net",
+            "521-5.7.1 Service unavailable; client [198.51.100.45] blocked using dnsbl.sorbs.net",
+            R::Blocked,
+            Some(B::Sorbs),
+            IP,
+        ),
+        c(
+            "mx.example.de",
+            "i@example.de",
+            "550 5.7.1 Service unavailable; Client host [198.51.100.45] blocked using dnsbl-2.uceprotect.net; IP=198.51.100.45 is UCEPROTECT-Level2 listed because 198.51.100.0/24 hosts at least 12 abusers.",
+            R::Blocked,
+            Some(B::Uceprotect),
+            IP,
+        ),
+        c(
+            "mx.example.de",
+            "i@example.de",
+            "554 5.7.1 Service unavailable; Client host [198.51.100.45] blocked using bl.spamcop.net; Blocked - see https://www.spamcop.net/bl.shtml?198.51.100.45",
+            R::Blocked,
+            Some(B::SpamCop),
+            IP,
+        ),
+        c(
+            "gmail-smtp-in.l.google.com",
+            "f@gmail.com",
+            "421-4.7.0 [198.51.100.45] Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. - gsmtp",
+            R::Blocked,
+            Some(B::Google),
+            IP,
+        ),
+        c(
+            "mta7.am0.yahoodns.net",
+            "g@yahoo.com",
+            "421 4.7.0 [TSS04] Messages from 198.51.100.45 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes",
+            R::BadReputation,
+            Some(B::Yahoo),
+            IP,
+        ),
+        // Not a reputation problem at all: nothing is named.
+        c(
+            "mx.example.net",
+            "e@example.net",
+            "550 5.1.1 <e@example.net>: Recipient address rejected: User unknown in virtual mailbox table",
+            R::UserUnknown,
+            None,
+            None,
+        ),
+    ]
+}
+
+fn report(c: &Case) -> String {
+    let status = c
+        .said
+        .split_whitespace()
+        .nth(1)
+        .filter(|s| s.chars().next().is_some_and(|d| d.is_ascii_digit()) && s.contains('.'))
+        .unwrap_or(if c.said.starts_with('4') {
+            "4.0.0"
+        } else {
+            "5.0.0"
+        });
+    format!(
+        "From: MAILER-DAEMON@mail.sender.example\nTo: owner@sender.example\n\
+         Subject: Undelivered Mail Returned to Sender\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+         --b\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n\
+         --b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.sender.example\n\n\
+         Final-Recipient: rfc822; {}\nAction: failed\nStatus: {status}\nRemote-MTA: dns; {}\n\
+         Diagnostic-Code: smtp; {}\n\n--b--\n",
+        c.recipient, c.remote, c.said
+    )
+}
+
+#[test]
+fn provider_and_blocklist_refusals() {
+    let mut wrong = Vec::new();
+    for c in cases() {
+        let got = analyze(report(&c).as_bytes()).unwrap();
+        assert_eq!(got.len(), 1, "one record for: {}", c.said);
+        let r = &got[0];
+        let ip = c.sending_ip.map(|s| s.parse::<IpAddr>().unwrap());
+        if (r.reason, r.blocklist, r.sending_ip) != (c.reason, c.blocklist, ip) {
+            wrong.push(format!(
+                "{}\n   got {:?} {:?} {:?}, want {:?} {:?} {:?}",
+                c.said, r.reason, r.blocklist, r.sending_ip, c.reason, c.blocklist, ip
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
