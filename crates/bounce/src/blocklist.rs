@@ -121,7 +121,6 @@ const TABLE: &[(&str, Blocklist)] = &[
     ("sender.office.com", Blocklist::Microsoft),
     ("access denied, banned sender", Blocklist::Microsoft),
     ("rate limited due to ip reputation", Blocklist::Microsoft),
-    ("traffic not accepted from this ip", Blocklist::Microsoft),
     ("delist.messaging.microsoft.com", Blocklist::Microsoft),
     (
         "not currently accepting mail from your ip",

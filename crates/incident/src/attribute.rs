@@ -43,6 +43,14 @@ fn no(text: impl Into<String>) -> Evidence {
     }
 }
 
+/// Microsoft's refusals of a sending tenant's own outbound mail.
+const TENANT_RESTRICTIONS: &[&str] = &[
+    "tenant has exceeded threshold",
+    "traffic not accepted from this ip",
+    "client blocked from sending from unregistered domains",
+    "access denied, bad outbound sender",
+];
+
 /// Decide the verdict of an incident.
 pub(crate) fn attribute(inc: &Incident, ctx: &Context) -> (Verdict, f32, Vec<Evidence>) {
     let orgs = inc.rejecting_orgs.len();
@@ -58,7 +66,14 @@ pub(crate) fn attribute(inc: &Incident, ctx: &Context) -> (Verdict, f32, Vec<Evi
             if auth {
                 ev.push(yes("SPF, DKIM or DMARC checks fail: the sending domain's DNS records do not cover this mail"));
             }
-            (Verdict::Own, if auth { 0.9 } else { 0.75 }, ev)
+            let tenant = inc.samples.iter().any(|s| {
+                let l = s.to_ascii_lowercase();
+                TENANT_RESTRICTIONS.iter().any(|p| l.contains(p))
+            });
+            if tenant {
+                ev.push(yes("the provider restricts the organisation's own tenant (Microsoft 5.7.705, 5.7.708, 5.7.750 or 5.1.8): a compromised or unverified sender, or a domain not accepted in the tenant; see \"Restricted entities\" in Microsoft Defender"));
+            }
+            (Verdict::Own, if auth || tenant { 0.9 } else { 0.75 }, ev)
         }
         Scope::Content => (
             Verdict::Own,

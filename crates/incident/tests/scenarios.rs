@@ -106,6 +106,37 @@ fn own_spf_and_dmarc_failing() {
 }
 
 #[test]
+fn the_provider_restricts_the_tenant_itself() {
+    // Microsoft refusing the organisation's own outbound mail (a compromised
+    // mailbox tripped its threshold): the sender's side, however shared the
+    // outbound IPs are.
+    let fs: Vec<Failure> = (0..6)
+        .map(|i| Failure {
+            template: "550 5.7.705 Access denied, tenant has exceeded threshold.".into(),
+            ..f(
+                T0 + i * H,
+                ["a.example", "b.example", "c.example"][i as usize % 3],
+                Reason::Rejected,
+                Some("40.107.22.93"),
+                None,
+            )
+        })
+        .collect();
+    let incs = detect(&fs, &provider_context(), &Thresholds::default(), T0 + 7 * H);
+    assert_eq!(incs.len(), 1, "{incs:#?}");
+    assert_eq!(incs[0].verdict, Verdict::Own);
+    assert!(incs[0].confidence >= 0.9, "{}", incs[0].confidence);
+    assert!(
+        incs[0]
+            .evidence
+            .iter()
+            .any(|e| e.supports && e.text.contains("Restricted entities")),
+        "{:#?}",
+        incs[0].evidence
+    );
+}
+
+#[test]
 fn one_recipient_down_or_full() {
     let fs: Vec<Failure> = (0..6)
         .map(|i| {
