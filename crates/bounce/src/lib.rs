@@ -198,6 +198,10 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
                 timestamp: r.last_attempt.or(m.arrival_date),
                 ..Draft::default()
             };
+            // "Diagnostic-Code: X-Unix; 255": a local mailer's exit status,
+            // which the text explains ("554 5.3.0 unknown mailer error 255").
+            let exit_status =
+                !d.diagnostic.is_empty() && d.diagnostic.trim().bytes().all(|b| b.is_ascii_digit());
             if let Some(t) = from_text {
                 // The human-readable text often says more than the DSN field
                 // (Postfix adds "(in reply to RCPT TO command)").
@@ -212,6 +216,17 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             } else if d.diagnostic.is_empty() && texts.len() == 1 && !texts[0].diagnostic.is_empty()
             {
                 d.diagnostic = texts[0].diagnostic.clone();
+            }
+            if exit_status
+                && let Some(line) = f.note().lines().map(str::trim).find(|l| {
+                    let l = l.to_ascii_lowercase();
+                    l.ends_with(&format!("mailer error {}", d.diagnostic.trim()))
+                        || (l.starts_with(['4', '5'])
+                            && l.contains(&d.recipient.to_ascii_lowercase()))
+                })
+            {
+                // The reply line naming the recipient, or the mailer error.
+                d.diagnostic = line.to_string();
             }
             if d.command.is_none() {
                 d.command = Command::find_in(&d.diagnostic);
