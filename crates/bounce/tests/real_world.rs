@@ -246,3 +246,70 @@ fn provider_and_blocklist_refusals() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A report: `text` as the human-readable part, `fields` as the
+/// delivery-status part, `original` as the returned headers.
+fn shaped(text: &str, fields: &str, original: &str) -> Vec<outcry_bounce::Record> {
+    let raw = format!(
+        "From: MAILER-DAEMON@mail.sender.example\nTo: owner@sender.example\n\
+         Subject: Returned mail\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+         --b\nContent-Type: text/plain\n\n{text}\n\n\
+         --b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.sender.example\n\n{fields}\n\n\
+         --b\nContent-Type: text/rfc822-headers\n\n{original}\n--b--\n"
+    );
+    analyze(raw.as_bytes()).unwrap()
+}
+
+#[test]
+fn report_shapes() {
+    // Postfix's "Delivery report unavailable": no recipient fields at all.
+    let r = shaped(
+        "--- Delivery report unavailable ---",
+        "X-Postfix-Queue-ID: B1C79423C925",
+        "From: owner@sender.example\nTo: buyer@customer.example\nSubject: x",
+    );
+    assert_eq!(r.len(), 1);
+    assert_eq!(
+        (r[0].recipient.as_str(), r[0].reason),
+        ("buyer@customer.example", Reason::Undefined)
+    );
+    // ...but two addressees leave the failed one unknown: no record.
+    let r = shaped(
+        "--- Delivery report unavailable ---",
+        "X-Postfix-Queue-ID: B1C79423C925",
+        "From: owner@sender.example\nTo: a@customer.example, b@customer.example",
+    );
+    assert!(r.is_empty(), "{r:?}");
+
+    // A local mailer's exit status, explained by the text.
+    let r = shaped(
+        "DBI connect failed: too many clients\n554 5.3.0 unknown mailer error 255",
+        "Final-Recipient: rfc822; k@dest.example\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Unix; 255",
+        "To: k@dest.example",
+    );
+    assert_eq!(r[0].diagnostic, "554 5.3.0 unknown mailer error 255");
+    assert_eq!(
+        (r[0].reply_code, r[0].status.as_str()),
+        (Some(554), "5.3.0")
+    );
+    assert_eq!(r[0].reason, Reason::MailerError);
+
+    // The Status comment is the only explanation.
+    let r = shaped(
+        "The following addresses had delivery problems",
+        "Final-Recipient: rfc822; s@cat.example\nAction: delayed\nStatus: 4.0.0 (cat.example: host name lookup failure)",
+        "To: s@cat.example",
+    );
+    assert_eq!(r[0].diagnostic, "cat.example: host name lookup failure");
+    assert_eq!(r[0].reason, Reason::NetworkError);
+
+    // A quoted local part keeps its quotes.
+    let r = shaped(
+        "<\"neko..nyaan\"@dest.example>: host mx.dest.example[192.0.2.2] said: 550 5.1.1 User Unknown (in reply to RCPT TO command)",
+        "Final-Recipient: rfc822; \"neko..nyaan\"@dest.example\nAction: failed\nStatus: 5.1.1",
+        "To: \"neko..nyaan\"@dest.example",
+    );
+    assert_eq!(r[0].recipient, "\"neko..nyaan\"@dest.example");
+    assert_eq!(r[0].reason, Reason::UserUnknown);
+}
