@@ -263,18 +263,8 @@ fn shaped(text: &str, fields: &str, original: &str) -> Vec<outcry_bounce::Record
 
 #[test]
 fn report_shapes() {
-    // Postfix's "Delivery report unavailable": no recipient fields at all.
-    let r = shaped(
-        "--- Delivery report unavailable ---",
-        "X-Postfix-Queue-ID: B1C79423C925",
-        "From: owner@sender.example\nTo: buyer@customer.example\nSubject: x",
-    );
-    assert_eq!(r.len(), 1);
-    assert_eq!(
-        (r[0].recipient.as_str(), r[0].reason),
-        ("buyer@customer.example", Reason::Undefined)
-    );
-    // ...but two addressees leave the failed one unknown: no record.
+    // ...but two addressees and no recipient fields leave the failed one
+    // unknown: no record.
     let r = shaped(
         "--- Delivery report unavailable ---",
         "X-Postfix-Queue-ID: B1C79423C925",
@@ -282,34 +272,88 @@ fn report_shapes() {
     );
     assert!(r.is_empty(), "{r:?}");
 
-    // A local mailer's exit status, explained by the text.
-    let r = shaped(
-        "DBI connect failed: too many clients\n554 5.3.0 unknown mailer error 255",
-        "Final-Recipient: rfc822; k@dest.example\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Unix; 255",
-        "To: k@dest.example",
+    // (text, delivery-status fields, returned headers) and what they give:
+    // recipient, reason, diagnostic, reply code and status.
+    type Want = (
+        &'static str,
+        Reason,
+        &'static str,
+        Option<u16>,
+        &'static str,
     );
-    assert_eq!(r[0].diagnostic, "554 5.3.0 unknown mailer error 255");
-    assert_eq!(
-        (r[0].reply_code, r[0].status.as_str()),
-        (Some(554), "5.3.0")
-    );
-    assert_eq!(r[0].reason, Reason::MailerError);
-
-    // The Status comment is the only explanation.
-    let r = shaped(
-        "The following addresses had delivery problems",
-        "Final-Recipient: rfc822; s@cat.example\nAction: delayed\nStatus: 4.0.0 (cat.example: host name lookup failure)",
-        "To: s@cat.example",
-    );
-    assert_eq!(r[0].diagnostic, "cat.example: host name lookup failure");
-    assert_eq!(r[0].reason, Reason::NetworkError);
-
-    // A quoted local part keeps its quotes.
-    let r = shaped(
-        "<\"neko..nyaan\"@dest.example>: host mx.dest.example[192.0.2.2] said: 550 5.1.1 User Unknown (in reply to RCPT TO command)",
-        "Final-Recipient: rfc822; \"neko..nyaan\"@dest.example\nAction: failed\nStatus: 5.1.1",
-        "To: \"neko..nyaan\"@dest.example",
-    );
-    assert_eq!(r[0].recipient, "\"neko..nyaan\"@dest.example");
-    assert_eq!(r[0].reason, Reason::UserUnknown);
+    let cases: [(&str, &str, &str, Want); 4] = [
+        // Postfix's "Delivery report unavailable": no recipient fields at all,
+        // the returned message's only addressee failed, nobody says why.
+        (
+            "--- Delivery report unavailable ---",
+            "X-Postfix-Queue-ID: B1C79423C925",
+            "From: owner@sender.example\nTo: buyer@customer.example\nSubject: x",
+            (
+                "buyer@customer.example",
+                Reason::Undefined,
+                "",
+                None,
+                "5.0.900",
+            ),
+        ),
+        // A local mailer's exit status, explained by the text.
+        (
+            "DBI connect failed: too many clients\n554 5.3.0 unknown mailer error 255",
+            "Final-Recipient: rfc822; k@dest.example\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Unix; 255",
+            "To: k@dest.example",
+            (
+                "k@dest.example",
+                Reason::MailerError,
+                "554 5.3.0 unknown mailer error 255",
+                Some(554),
+                "5.3.0",
+            ),
+        ),
+        // The Status comment is the only explanation.
+        (
+            "The following addresses had delivery problems",
+            "Final-Recipient: rfc822; s@cat.example\nAction: delayed\nStatus: 4.0.0 (cat.example: host name lookup failure)",
+            "To: s@cat.example",
+            (
+                "s@cat.example",
+                Reason::NetworkError,
+                "cat.example: host name lookup failure",
+                None,
+                "4.0.0",
+            ),
+        ),
+        // A quoted local part keeps its quotes.
+        (
+            "<\"neko..nyaan\"@dest.example>: host mx.dest.example[192.0.2.2] said: 550 5.1.1 User Unknown (in reply to RCPT TO command)",
+            "Final-Recipient: rfc822; \"neko..nyaan\"@dest.example\nAction: failed\nStatus: 5.1.1",
+            "To: \"neko..nyaan\"@dest.example",
+            (
+                "\"neko..nyaan\"@dest.example",
+                Reason::UserUnknown,
+                "550 5.1.1 User Unknown",
+                Some(550),
+                "5.1.1",
+            ),
+        ),
+    ];
+    for (text, fields, original, want) in cases {
+        let r = shaped(text, fields, original);
+        assert_eq!(r.len(), 1, "{text}");
+        let got = &r[0];
+        assert_eq!(
+            (
+                got.recipient.as_str(),
+                got.reason,
+                got.reply_code,
+                got.status.as_str()
+            ),
+            (want.0, want.1, want.3, want.4),
+            "{text}"
+        );
+        assert!(
+            got.diagnostic.contains(want.2),
+            "{text}: {}",
+            got.diagnostic
+        );
+    }
 }
