@@ -149,9 +149,12 @@ impl Mbox {
     pub fn open(path: &Path) -> io::Result<Mbox> {
         let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
         let head = reader.fill_buf()?;
-        let eol = match head.iter().position(|&b| b == b'\n' || b == b'\r') {
-            Some(i) if head[i] == b'\r' && head.get(i + 1) != Some(&b'\n') => b'\r',
-            _ => b'\n',
+        // Old Mac line endings only when the head holds CRs and no LF at all
+        // (a stray CR inside an LF file must not change how it splits).
+        let eol = if !head.contains(&b'\n') && head.contains(&b'\r') {
+            b'\r'
+        } else {
+            b'\n'
         };
         Ok(Mbox {
             reader,
@@ -261,5 +264,11 @@ mod tests {
         assert_eq!(one, "Subject: one\r\rFrom quoted\r\r");
         let two = String::from_utf8(items[1].bytes.clone().unwrap()).unwrap();
         assert_eq!(two, "Subject: two\r\rbody\r");
+
+        // A stray CR in an LF mbox does not change how it splits.
+        let mut t = tempfile::NamedTempFile::new().unwrap();
+        write!(t, "From a@b Mon Jan  1 00:00:00 2024\nSubject: one\r\n\nx\ry\nFrom c@d Mon Jan  1 00:00:00 2024\nSubject: two\n\nbody\n").unwrap();
+        let items: Vec<Item> = Mbox::open(t.path()).unwrap().collect();
+        assert_eq!(items.len(), 2);
     }
 }
