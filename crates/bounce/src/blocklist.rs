@@ -74,6 +74,19 @@ impl Blocklist {
         Blocklist::ALL.iter().copied().find(|b| b.as_str() == name)
     }
 
+    /// A public DNS blocklist (or an IP reputation list queried like one),
+    /// as opposed to a mailbox provider's own reputation system.
+    pub fn is_dnsbl(self) -> bool {
+        !matches!(
+            self,
+            Blocklist::Microsoft
+                | Blocklist::Yahoo
+                | Blocklist::Google
+                | Blocklist::Mimecast
+                | Blocklist::CiscoTalos
+        )
+    }
+
     /// The kebab-case name.
     pub fn as_str(self) -> &'static str {
         match self {

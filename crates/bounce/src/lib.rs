@@ -704,6 +704,15 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
             "sender ip",
             "banned sender",
             "mail server [",
+            // Lookup links: "ipcheck.proofpoint.com/?ip=", "bl.shtml?",
+            // "lookup?ip_address=", "query/ip/".
+            "?ip=",
+            "&ip=",
+            "?ip_address=",
+            // "IP=[192.0.2.1]", but not "LastAttemptedIP=" (the server).
+            " ip=",
+            "bl.shtml?",
+            "/ip/",
         ]
         .iter()
         .any(|k| before.contains(k));
@@ -728,6 +737,7 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
             "our system has detected",
             "has been temporarily rate limited",
             "has exceeded",
+            "found on",
         ]
         .iter()
         .any(|k| after.starts_with(k));
@@ -828,6 +838,29 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         action: d.action,
     };
     let reason = classify(&facts);
+    let blocklist = if reason.is_failure() {
+        blocklist::find(&d.diagnostic)
+    } else {
+        None
+    };
+    // A refusal that names a public DNS blocklist is a block, whatever
+    // vague reason the status code alone suggested ("550 5.7.1 ... listed at
+    // cbl.abuseat.org", "found on one or more DNSBLs").
+    let reason = match blocklist {
+        Some(b)
+            if b.is_dnsbl()
+                && matches!(
+                    reason,
+                    Reason::OnHold
+                        | Reason::Undefined
+                        | Reason::SecurityError
+                        | Reason::SystemError
+                ) =>
+        {
+            Reason::Blocked
+        }
+        _ => reason,
+    };
     // Exim gives up with "retry timeout exceeded" after temporary failures:
     // the failure was never a permanent refusal.
     let lower_diag = d.diagnostic.to_lowercase();
@@ -853,11 +886,6 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         _ => d.action.or(Some(Action::Failed)),
     };
     let hard_bounce = reason.is_hard(reply, &status);
-    let blocklist = if reason.is_failure() {
-        blocklist::find(&d.diagnostic)
-    } else {
-        None
-    };
     let sending_ip = d
         .sending_ip
         .or_else(|| quoted_client_ip(&d.diagnostic, &d.remote_mta))

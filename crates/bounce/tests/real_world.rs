@@ -194,6 +194,47 @@ fn cases() -> Vec<Case> {
             Some(B::Yahoo),
             IP,
         ),
+        // Lookup links name the refused IP; a named DNSBL makes a vague code a block.
+        c(
+            "mx0a-001.pphosted.com",
+            "a@corp.example",
+            "554 5.7.0 Blocked - see https://ipcheck.proofpoint.com/?ip=198.51.100.45",
+            R::Blocked,
+            Some(B::Proofpoint),
+            IP,
+        ),
+        c(
+            "mx.example.net",
+            "b@example.net",
+            "550 5.7.1 Mail from 198.51.100.45 blocked using Trend Micro RBL+. Please see http://www.mail-abuse.com/cgi-bin/lookup?ip_address=198.51.100.45",
+            R::Blocked,
+            Some(B::TrendMicro),
+            IP,
+        ),
+        c(
+            "mx.example.org",
+            "d@example.org",
+            "554 5.7.1 Blocked - see https://www.spamcop.net/bl.shtml?198.51.100.45",
+            R::Blocked,
+            Some(B::SpamCop),
+            IP,
+        ),
+        c(
+            "mx.example.org",
+            "d@example.org",
+            "550 5.7.1 Rejected: 198.51.100.45 listed at cbl.abuseat.org",
+            R::Blocked,
+            Some(B::Cbl),
+            IP,
+        ),
+        c(
+            "mx1.comcast.net",
+            "f@comcast.net",
+            "554 resimta-ch2-18v.sys.comcast.net resimta-ch2-18v.sys.comcast.net 198.51.100.45 found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000001",
+            R::Blocked,
+            Some(B::Other),
+            IP,
+        ),
         // Not a reputation problem at all: nothing is named.
         c(
             "mx.example.net",

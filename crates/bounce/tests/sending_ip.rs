@@ -50,6 +50,7 @@ fn the_refusing_server_is_not_the_sender() {
     for diag in [
         "host mx.client00.example[198.51.100.11] said: 550 5.7.1 Relaying denied (in reply to RCPT TO command)",
         "host mx.dest.example[198.51.100.12] said: 554 5.7.1 Message refused (in reply to end of DATA command)",
+        "450 4.4.316 Connection refused [Message=Socket error code 10061] [LastAttemptedServerName=mx.dest.example] [LastAttemptedIP=198.51.100.13:25]",
     ] {
         assert_eq!(
             sending_ip(diag),
