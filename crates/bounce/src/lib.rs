@@ -276,12 +276,16 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             .find_iter(failed)
             .map(|m| m.as_str().to_string())
             .collect();
-        // The text's own list of failed addresses wins when it names as many
-        // and none of them is in the header (a rewritten or aliased address).
-        let agree = named
-            .iter()
-            .any(|a| hits.iter().any(|h| h.recipient.eq_ignore_ascii_case(a)));
-        if !named.is_empty() && (agree || hits.len() < named.len()) {
+        // The text's own list of failed addresses wins only when it names the
+        // same mailboxes under other domains (a rewritten address:
+        // "kijitora@example.or.jp" in the text, "kijitora@example.jp" in
+        // the header); any other address in the text is not the recipient.
+        let local = |a: &str| a.rsplit_once('@').map(|(l, _)| l.to_ascii_lowercase());
+        let rewritten = hits.len() == named.len()
+            && hits.iter().zip(&named).all(|(h, a)| {
+                !h.recipient.eq_ignore_ascii_case(a) && local(&h.recipient) == local(a)
+            });
+        if !named.is_empty() && !rewritten {
             let context = text::collapse(f.note());
             hits = named
                 .into_iter()

@@ -398,3 +398,26 @@ fn report_shapes() {
         );
     }
 }
+
+#[test]
+fn x_failed_recipients_and_the_text() {
+    let exim = |header: &str, listed: &str| {
+        let raw = format!(
+            "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\nTo: owner@sender.example\n\
+             Subject: Mail delivery failed: returning message to sender\nX-Failed-Recipients: {header}\n\n\
+             This message was created automatically by mail delivery software.\n\n\
+             A message that you sent could not be delivered to one or more of its\n\
+             recipients. This is a permanent error. The following address(es) failed:\n\n  {listed}\n    \
+             SMTP error from remote mail server after RCPT TO:<{listed}>:\n    \
+             host mx.dest.example [192.0.2.20]: 550 5.1.1 User unknown\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    // The same mailbox under a rewritten domain: the text's address.
+    let r = exim("kijitora@example.jp", "kijitora@example.or.jp");
+    assert_eq!(r[0].recipient, "kijitora@example.or.jp");
+    // Another mailbox altogether: the header names the recipient.
+    let r = exim("kijitora@example.jp", "postmaster@relay.example");
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].recipient, "kijitora@example.jp");
+}
