@@ -22,6 +22,9 @@ pub(crate) struct RecipientFields {
     pub diagnostic: String,
     pub diagnostic_type: String,
     pub last_attempt: Option<i64>,
+    /// The comment after the `Status:` code ("4.0.0 (host name lookup
+    /// failure)"), when it says more than the class of the code.
+    pub status_comment: Option<String>,
     /// The reporting MTA's own category of the failure (PowerMTA's
     /// `X-PowerMTA-BounceCategory`), a hint weaker than the text.
     pub category: Option<Reason>,
@@ -96,7 +99,6 @@ pub(crate) fn parse(text: &str) -> (MessageFields, Vec<RecipientFields>) {
 fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<RecipientFields> {
     let mut r = RecipientFields::default();
     let (mut final_rcpt, mut original, mut actual) = (None, None, None);
-    let mut status_comment: Option<String> = None;
     for (name, value) in fields {
         match name.to_ascii_lowercase().as_str() {
             "final-recipient" => final_rcpt = Some(crate::address::clean(&strip_type(value))),
@@ -105,12 +107,25 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
             "action" => r.action = Action::parse(value),
             "status" => {
                 r.status = status::find_status(value).unwrap_or_default();
-                // "4.0.0 (cat.example.net: host name lookup failure)": the
-                // comment is all the report says when no Diagnostic-Code follows.
-                status_comment = value
+                // "4.0.0 (cat.example.net: host name lookup failure)"; not
+                // the bare class ("5.0.0 (permanent failure)").
+                r.status_comment = value
                     .split_once('(')
                     .and_then(|(_, c)| c.rsplit_once(')'))
-                    .map(|(c, _)| c.trim().to_string());
+                    .map(|(c, _)| c.trim().to_string())
+                    .filter(|c| {
+                        let l = c.to_ascii_lowercase();
+                        !l.is_empty()
+                            && ![
+                                "permanent failure",
+                                "temporary failure",
+                                "transient failure",
+                                "persistent transient failure",
+                                "undefined status",
+                                "failure",
+                            ]
+                            .contains(&l.as_str())
+                    });
             }
             "remote-mta" => {
                 // "dns; mx.example.jp. (192.0.2.1, the server for ...)"
@@ -139,11 +154,6 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
             "arrival-date" => msg.arrival_date = parse_date(value),
             _ => {}
         }
-    }
-    if r.diagnostic.is_empty()
-        && let Some(c) = status_comment
-    {
-        r.diagnostic = c;
     }
     let ok = |a: &Option<String>| a.as_deref().is_some_and(crate::address::is_address);
     // Not an address ("/var/mail/x", a pipe, a template): the caller may

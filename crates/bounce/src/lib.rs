@@ -217,6 +217,12 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             {
                 d.diagnostic = texts[0].diagnostic.clone();
             }
+            // Nothing else explains this recipient: the Status comment does.
+            if d.diagnostic.is_empty()
+                && let Some(c) = &r.status_comment
+            {
+                d.diagnostic = c.clone();
+            }
             if exit_status
                 && let Some(line) = f.note().lines().map(str::trim).find(|l| {
                     let l = l.to_ascii_lowercase();
