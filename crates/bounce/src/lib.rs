@@ -635,7 +635,9 @@ impl OriginalHeaders {
             {
                 if let Some(ip) = IP_RE
                     .captures_iter(v)
-                    .filter_map(|c| parse_ip(&c[1]))
+                    .filter_map(|c| c.get(1))
+                    .filter(|m| !in_dotted_run(v, m.start(), m.end()))
+                    .filter_map(|m| parse_ip(m.as_str()))
                     .find(|ip| is_public(*ip))
                 {
                     first_public_ip = Some(ip);
@@ -685,6 +687,15 @@ fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// Is `text[start..end]` part of a longer run of dotted numbers? A version
+/// such as "Messaging Server 7.0.5.33.0" holds no address 7.0.5.33.
+fn in_dotted_run(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let after = b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_digit);
+    let before = start >= 2 && b[start - 1] == b'.' && b[start - 2].is_ascii_digit();
+    after || before
+}
+
 /// The client IP a refusing host quotes ("Client host [192.0.2.1] blocked",
 /// "banned sending IP [40.107.1.2]"): a public IP whose preceding words speak
 /// of the client, not of the remote host itself ("host mx.example.jp
@@ -692,6 +703,9 @@ fn is_public(ip: IpAddr) -> bool {
 fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
     for c in IP_RE.captures_iter(diag) {
         let m = c.get(1)?;
+        if in_dotted_run(diag, m.start(), m.end()) {
+            continue;
+        }
         let Some(ip) = parse_ip(m.as_str()) else {
             continue;
         };

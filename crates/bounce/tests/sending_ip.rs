@@ -59,3 +59,13 @@ fn the_refusing_server_is_not_the_sender() {
         );
     }
 }
+
+#[test]
+fn a_version_number_is_not_an_address() {
+    // "Messaging Server 7.0.5.33.0" in a Received header holds no IP 7.0.5.33;
+    // the client address further down is the sender's.
+    let raw = "From: MAILER-DAEMON@mail.contoso.example\nTo: sales@contoso.example\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nDelivery failed.\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.contoso.example\n\nFinal-Recipient: rfc822; ap@dest.example\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 unknown user (version 8.0.1.2.0)\n\n--B\nContent-Type: text/rfc822-headers\n\nReceived: from mr21.contoso.example\n (Oracle Communications Messaging Server 7.0.5.33.0 64bit (built Aug 27 2014))\n by mail.contoso.example; Mon, 12 Oct 2026 08:30:00 +0000\nReceived: from pc.contoso.example ([203.0.113.80])\n by mr21.contoso.example; Mon, 12 Oct 2026 08:29:59 +0000\nFrom: sales@contoso.example\nTo: ap@dest.example\n\n--B--\n";
+    let records = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].sending_ip, Some("203.0.113.80".parse().unwrap()));
+}
