@@ -200,8 +200,9 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             };
             // "Diagnostic-Code: X-Unix; 255": a local mailer's exit status,
             // which the text explains ("554 5.3.0 unknown mailer error 255").
-            let exit_status =
-                !d.diagnostic.is_empty() && d.diagnostic.trim().bytes().all(|b| b.is_ascii_digit());
+            let exit_status = (!d.diagnostic.is_empty()
+                && d.diagnostic.trim().bytes().all(|b| b.is_ascii_digit()))
+            .then(|| format!("mailer error {}", d.diagnostic.trim()));
             if let Some(t) = from_text {
                 // The human-readable text often says more than the DSN field
                 // (Postfix adds "(in reply to RCPT TO command)").
@@ -223,10 +224,10 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             {
                 d.diagnostic = c.clone();
             }
-            if exit_status
+            if let Some(mailer_error) = &exit_status
                 && let Some(line) = f.note().lines().map(str::trim).find(|l| {
                     let l = l.to_ascii_lowercase();
-                    l.ends_with(&format!("mailer error {}", d.diagnostic.trim()))
+                    l.ends_with(mailer_error.as_str())
                         || (l.starts_with(['4', '5'])
                             && l.contains(&d.recipient.to_ascii_lowercase()))
                 })
