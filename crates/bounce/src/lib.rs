@@ -793,21 +793,34 @@ fn unwrap_multiline(diag: &str) -> String {
 }
 
 /// Gmail's older notifications end the quoted reply with "(state N).", the
-/// stage of its SMTP session where the remote server refused.
-fn gmail_state_command(diagnostic: &str) -> Option<Command> {
+/// stage of its SMTP session where the remote server refused, and what a
+/// refusal there means when the status code does not say more.
+fn gmail_state(diagnostic: &str) -> Option<(Command, Reason)> {
     static STATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\(state (\d+)\)\.").unwrap());
     if !diagnostic.contains("Google tried to deliver") {
         return None;
     }
     let state: u32 = STATE.captures(diagnostic)?[1].parse().ok()?;
     Some(match state {
-        6 => Command::Mail,
-        8 | 9 | 12 => Command::Auth,
-        13 => Command::Ehlo,
-        14 => Command::Rcpt,
-        15 | 17 | 18 => Command::Data,
+        6 => (Command::Mail, Reason::SystemError),
+        8 | 9 => (Command::Auth, Reason::SystemError),
+        12 => (Command::Auth, Reason::NoRelaying),
+        13 => (Command::Ehlo, Reason::Blocked),
+        14 => (Command::Rcpt, Reason::UserUnknown),
+        15 | 17 | 18 => (Command::Data, Reason::Filtered),
         _ => return None,
     })
+}
+
+/// A status code with a specific subject and detail ("5.7.1", not "5.7.0").
+fn specific_status(status: &str) -> bool {
+    let mut parts = status.split('.');
+    let (Some(_), Some(subject), Some(detail)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    matches!(subject, "1" | "2" | "3" | "4" | "5" | "6" | "7")
+        && !detail.is_empty()
+        && !detail.starts_with('0')
 }
 
 fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> Record {
@@ -818,8 +831,11 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         // Nothing per recipient: the notification's own words are all there is.
         d.diagnostic = text::collapse(f.note()).chars().take(1000).collect();
     }
-    if d.command.is_none() {
-        d.command = gmail_state_command(&d.diagnostic);
+    let gmail = gmail_state(&d.diagnostic);
+    if let Some((command, _)) = gmail
+        && d.command.is_none()
+    {
+        d.command = Some(command);
     }
     let reply = d.reply.or_else(|| {
         let diag = &d.diagnostic;
@@ -833,6 +849,12 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     });
     let in_text = status::find_status(&d.diagnostic).unwrap_or_default();
     let mut status = status::prefer(&d.status, &in_text, reply);
+    if let Some((_, meaning)) = gmail
+        && d.preset.is_none()
+        && !specific_status(&status)
+    {
+        d.preset = Some(meaning);
+    }
     let class = status
         .chars()
         .next()
@@ -940,5 +962,19 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         hard_bounce,
         feedback_type: d.feedback_type,
         blocklist,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gmail_states_and_specific_codes() {
+        let said = "Google tried to deliver your message, but it was rejected by the recipient domain. The error that the other server returned was: 554 554 5.7.0 Header error (state 18).";
+        assert_eq!(gmail_state(said), Some((Command::Data, Reason::Filtered)));
+        assert_eq!(gmail_state("554 5.7.0 Header error (state 18)."), None);
+        assert!(specific_status("5.7.1") && specific_status("4.2.2"));
+        assert!(!specific_status("5.7.0") && !specific_status("5.0.947") && !specific_status(""));
     }
 }

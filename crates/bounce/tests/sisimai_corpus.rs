@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Floors, in percent of expected rows (LF originals).
-const FLOOR_REASON: f64 = 98.2;
+const FLOOR_REASON: f64 = 98.5;
 const FLOOR_STATUS: f64 = 98.5;
 const FLOOR_RECIPIENT: f64 = 98.7;
 
