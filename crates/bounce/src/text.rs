@@ -225,15 +225,39 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
         return hits;
     }
 
-    // 3. The text that belongs to each candidate: up to the next one.
+    // 3. The text that belongs to each candidate: up to the next one, except
+    // that a Sendmail summary line ("554 <a>... Host unknown") closes its
+    // recipient's part of a transcript: the session lines right before it
+    // ("While talking to ...", ">>> DATA", "<<< 550 ...", "550 host
+    // (smtp)... ...") are its own, not the previous recipient's.
+    let lead: Vec<usize> = cands
+        .iter()
+        .enumerate()
+        .map(|(k, (i, _, _))| {
+            let floor = if k == 0 { 0 } else { cands[k - 1].0 + 1 };
+            if !SENDMAIL_SUMMARY_RE.is_match(lines[*i]) {
+                return *i;
+            }
+            let mut start = *i;
+            while start > floor && is_session_line(lines[start - 1]) {
+                start -= 1;
+            }
+            start
+        })
+        .collect();
     let mut blocks: Vec<(String, String)> = Vec::new();
     for (k, (i, addr, rest)) in cands.iter().enumerate() {
         let end = cands
             .get(k + 1)
-            .map(|c| c.0)
+            .map(|_| lead[k + 1])
             .unwrap_or(lines.len())
-            .min(i + 40);
+            .min(i + 40)
+            .max(i + 1);
         let mut block = String::new();
+        for l in &lines[lead[k]..*i] {
+            block.push_str(l);
+            block.push('\n');
+        }
         block.push_str(rest);
         for l in &lines[i + 1..end] {
             block.push('\n');
@@ -285,6 +309,21 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
         }
     }
     hits
+}
+
+/// Sendmail's per-recipient summary after a transcript: "554 <a>... text".
+static SENDMAIL_SUMMARY_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"^\s*[45]\d\d <{}>\.\.\. ", ADDR_RE.as_str())).unwrap());
+
+/// A line of an SMTP session as Sendmail reports it.
+fn is_session_line(line: &str) -> bool {
+    static HOST_SAID: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s*[245]\d\d \S+ \([a-z]+\)\.\.\. ").unwrap());
+    let t = line.trim_start();
+    t.starts_with(">>>")
+        || t.starts_with("<<<")
+        || t.to_ascii_lowercase().starts_with("while talking to ")
+        || HOST_SAID.is_match(t)
 }
 
 fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {

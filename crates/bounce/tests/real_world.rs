@@ -421,3 +421,35 @@ fn x_failed_recipients_and_the_text() {
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].recipient, "kijitora@example.jp");
 }
+
+#[test]
+fn a_sendmail_transcript_gives_each_recipient_its_own_session() {
+    // The summary line "554 <a>... text" ends its recipient's part of the
+    // transcript: the session lines before it are its own, and must not end
+    // up with the recipient listed above it.
+    let raw = "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.sender.example>\n\
+               To: owner@sender.example\nSubject: Returned mail: Host unknown\n\n\
+               \x20  ----- Transcript of session follows -----\n\
+               While talking to mx.first.example:\n\
+               >>> DATA\n\
+               <<< 554 5.7.1 Message refused by local policy\n\
+               554 <a@first.example>... Service unavailable\n\
+               550 second.example (smtp)... 550 Host unknown\n\
+               554 <b@second.example>... 550 Host unknown (Authoritative answer from name server)\n\n\
+               \x20  ----- Unsent message follows -----\n\
+               From: owner@sender.example\nTo: a@first.example, b@second.example\nSubject: x\n\nhello\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    let get = |a: &str| r.iter().find(|x| x.recipient == a).unwrap();
+    assert_eq!(r.len(), 2, "{r:#?}");
+    assert_ne!(get("a@first.example").reason, Reason::HostUnknown);
+    assert!(
+        get("a@first.example")
+            .diagnostic
+            .contains("refused by local policy")
+    );
+    assert_eq!(
+        get("a@first.example").command,
+        Some(outcry_bounce::Command::Data)
+    );
+    assert_eq!(get("b@second.example").reason, Reason::HostUnknown);
+}
