@@ -452,6 +452,13 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     {
         return Decoder::GoogleGroups;
     }
+    // Gmail sets X-Failed-Recipients too: the sender decides first.
+    if from.contains("googlemail.com")
+        || from.contains("@gmail.com")
+        || text.contains("google tried to deliver")
+    {
+        return Decoder::Gmail;
+    }
     if has("X-Failed-Recipients")
         || text.contains("this message was created automatically by mail delivery software")
     {
@@ -466,12 +473,6 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     }
     if text.contains("transcript of session follows") {
         return Decoder::Sendmail;
-    }
-    if from.contains("googlemail.com")
-        || from.contains("@gmail.com")
-        || text.contains("google tried to deliver")
-    {
-        return Decoder::Gmail;
     }
     if from.contains("amazonses.com") || has("X-SES-Outgoing") {
         return Decoder::AmazonSES;
