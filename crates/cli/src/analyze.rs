@@ -18,8 +18,10 @@ struct Outcome {
     file: String,
     position: usize,
     result: Result<Vec<Record>, String>,
-    /// The records as JSON lines, rendered by the worker (`--format jsonl`).
-    rendered: String,
+    /// The records as JSON lines, rendered by the worker (`--format jsonl`),
+    /// each split where its `index` value goes: the index counts records
+    /// across an mbox's messages, so only the writer knows it.
+    rendered: Vec<(String, String)>,
 }
 
 /// Run `outcry analyze`.
@@ -52,14 +54,14 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                     let result = item
                         .bytes
                         .and_then(|b| outcry_bounce::analyze(&b).map_err(|e| e.to_string()));
-                    let mut rendered = String::new();
+                    let mut rendered = Vec::new();
                     if args.format == Format::Jsonl
                         && let Ok(records) = &result
                     {
-                        for (i, r) in records.iter().enumerate() {
-                            rendered.push_str(&to_json(&item.file, i + 1, r).to_string());
-                            rendered.push('\n');
-                        }
+                        rendered = records
+                            .iter()
+                            .map(|r| split_at_index(to_json(&item.file, 0, r).to_string()))
+                            .collect();
                     }
                     Outcome {
                         file: item.file,
@@ -85,14 +87,8 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                             writeln!(out, "{}", json!({"file": o.file, "index": 0, "records": 0}))?;
                         }
                     }
-                    if offset == 0 {
-                        out.write_all(o.rendered.as_bytes())?;
-                    } else {
-                        // A later message of an mbox: rendered in parallel
-                        // with indexes from 1, renumbered here.
-                        for (i, line) in o.rendered.lines().enumerate() {
-                            writeln!(out, "{}", renumber(line, i + 1, offset + i + 1))?;
-                        }
+                    for (i, (head, tail)) in o.rendered.iter().enumerate() {
+                        writeln!(out, "{head}{}{tail}", offset + i + 1)?;
                     }
                     for (i, r) in records.iter().enumerate() {
                         summary.add(r);
@@ -203,16 +199,17 @@ pub(crate) fn progress(len: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// Replace the `"index":old` key of one rendered record (inside a string
-/// value a quote is always escaped, so only the key itself can match).
-fn renumber(line: &str, old: usize, new: usize) -> String {
-    let key = format!("\"index\":{old}");
-    match line.find(&key) {
-        Some(at) if matches!(line.as_bytes().get(at + key.len()), Some(b',' | b'}')) => {
-            format!("{}\"index\":{new}{}", &line[..at], &line[at + key.len()..])
-        }
-        _ => line.to_string(),
-    }
+/// Split a record rendered with `index` 0 around that value: the text up to
+/// `"index":` and the text after the 0. (Inside a string value a quote is
+/// always escaped, so only the key itself can match.)
+fn split_at_index(mut line: String) -> (String, String) {
+    const KEY: &str = "\"index\":0";
+    let at = line
+        .find(KEY)
+        .expect("to_json writes the index of every record");
+    let tail = line.split_off(at + KEY.len());
+    line.pop(); // the placeholder 0
+    (line, tail)
 }
 
 /// One record as a Sisimai-compatible JSON object, plus outcry's fields.
