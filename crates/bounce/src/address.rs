@@ -22,6 +22,15 @@ pub(crate) fn is_address(s: &str) -> bool {
     ADDR_RE.find(s).is_some_and(whole) || QUOTED_RE.find(s).is_some_and(whole)
 }
 
+/// Every address in `text`, in order (`To:` and `X-Failed-Recipients`
+/// values).
+pub(crate) fn all_in(text: &str) -> Vec<String> {
+    ADDR_RE
+        .find_iter(text)
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
 /// Strip brackets, quotes, `mailto:` and trailing punctuation; keep the address.
 pub(crate) fn clean(s: &str) -> String {
     if let Some(m) = QUOTED_RE.find(s) {

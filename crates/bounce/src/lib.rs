@@ -122,6 +122,9 @@ fn decode(f: &Flat) -> Vec<Record> {
         .to_ascii_lowercase()
         .trim_start()
         .starts_with("complaint about message from");
+    // Read at most once, and only when a decoder needs it or records follow.
+    let original = std::cell::OnceCell::new();
+    let original = || original.get_or_init(|| OriginalHeaders::read(f));
     let (drafts, decoder) =
         if !f.feedback.is_empty() || f.report_type == "feedback-report" || complaint {
             (arf(f), Decoder::ARF)
@@ -133,17 +136,16 @@ fn decode(f: &Flat) -> Vec<Record> {
             (d, Decoder::AmazonSES)
         } else if let Some(d) = from_text(f) {
             d
-        } else if let Some(d) = unnamed_recipient(f) {
+        } else if let Some(d) = unnamed_recipient(f, original()) {
             (vec![d], decoder_for(f, Decoder::RFC3464))
         } else if let Some(v) = auto_reply(f) {
             (vec![v], Decoder::RFC3834)
         } else {
             return Vec::new();
         };
-    let original = OriginalHeaders::read(f);
     drafts
         .into_iter()
-        .map(|d| finish(d, decoder, f, &original))
+        .map(|d| finish(d, decoder, f, original()))
         .collect()
 }
 
@@ -159,15 +161,7 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
         let (m, mut rcpts) = dsn::parse(s);
         // A recipient that is not an address: X-Failed-Recipients may name
         // it (Exim); otherwise it is no recipient at all.
-        let failed: Vec<String> = f
-            .header("X-Failed-Recipients")
-            .map(|v| {
-                address::ADDR_RE
-                    .find_iter(v)
-                    .map(|m| m.as_str().to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let failed = failed_recipients(f);
         for (i, r) in rcpts.iter_mut().enumerate() {
             if !address::is_address(&r.recipient) {
                 r.recipient = failed
@@ -247,19 +241,25 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     Some((drafts, decoder_for(f, Decoder::RFC3464)))
 }
 
+/// The addresses `X-Failed-Recipients` (Exim, Google) names.
+fn failed_recipients(f: &Flat) -> Vec<String> {
+    f.header("X-Failed-Recipients")
+        .map(address::all_in)
+        .unwrap_or_default()
+}
+
 /// A delivery report that names no recipient at all (Postfix's "Delivery
 /// report unavailable"): the returned message's only `To:` address is the one
 /// that failed; why is unknown.
-fn unnamed_recipient(f: &Flat) -> Option<Draft> {
+fn unnamed_recipient(f: &Flat, original: &OriginalHeaders) -> Option<Draft> {
+    let [to] = original.to.as_slice() else {
+        return None;
+    };
     if f.report_type != "delivery-status" {
         return None;
     }
-    let mut to = OriginalHeaders::read(f).to;
-    if to.len() != 1 {
-        return None;
-    }
     Some(Draft {
-        recipient: to.swap_remove(0),
+        recipient: to.clone(),
         action: Some(Action::Failed),
         // Nothing says why: not the notification's boilerplate either.
         preset: Some(Reason::Undefined),
@@ -278,36 +278,32 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     }
     let mut hits = text::scan(f.note(), &excluded_addresses(f));
     // X-Failed-Recipients (Exim, Google) names the recipients outright.
-    if let Some(failed) = f.header("X-Failed-Recipients") {
-        let named: Vec<String> = address::ADDR_RE
-            .find_iter(failed)
-            .map(|m| m.as_str().to_string())
+    let named = failed_recipients(f);
+    // The text's own list of failed addresses wins only when it names the
+    // same mailboxes under other domains (a rewritten address:
+    // "kijitora@example.or.jp" in the text, "kijitora@example.jp" in
+    // the header); any other address in the text is not the recipient.
+    let local = |a: &str| a.rsplit_once('@').map(|(l, _)| l.to_ascii_lowercase());
+    let rewritten = hits.len() == named.len()
+        && hits
+            .iter()
+            .zip(&named)
+            .all(|(h, a)| !h.recipient.eq_ignore_ascii_case(a) && local(&h.recipient) == local(a));
+    if !named.is_empty() && !rewritten {
+        let context = text::collapse(f.note());
+        hits = named
+            .into_iter()
+            .map(|a| {
+                hits.iter()
+                    .find(|h| h.recipient.eq_ignore_ascii_case(&a))
+                    .cloned()
+                    .unwrap_or(text::TextHit {
+                        recipient: a,
+                        diagnostic: context.clone(),
+                        ..Default::default()
+                    })
+            })
             .collect();
-        // The text's own list of failed addresses wins only when it names the
-        // same mailboxes under other domains (a rewritten address:
-        // "kijitora@example.or.jp" in the text, "kijitora@example.jp" in
-        // the header); any other address in the text is not the recipient.
-        let local = |a: &str| a.rsplit_once('@').map(|(l, _)| l.to_ascii_lowercase());
-        let rewritten = hits.len() == named.len()
-            && hits.iter().zip(&named).all(|(h, a)| {
-                !h.recipient.eq_ignore_ascii_case(a) && local(&h.recipient) == local(a)
-            });
-        if !named.is_empty() && !rewritten {
-            let context = text::collapse(f.note());
-            hits = named
-                .into_iter()
-                .map(|a| {
-                    hits.iter()
-                        .find(|h| h.recipient.eq_ignore_ascii_case(&a))
-                        .cloned()
-                        .unwrap_or(text::TextHit {
-                            recipient: a,
-                            diagnostic: context.clone(),
-                            ..Default::default()
-                        })
-                })
-                .collect();
-        }
     }
     if hits.is_empty() {
         return None;
@@ -508,11 +504,7 @@ fn arf(f: &Flat) -> Vec<Draft> {
     if rcpts.is_empty() {
         let orig = dsn::fields(&f.original_headers);
         if let Some((_, to)) = orig.iter().find(|(k, _)| k.eq_ignore_ascii_case("To")) {
-            rcpts.extend(
-                address::ADDR_RE
-                    .find_iter(to)
-                    .map(|m| m.as_str().to_string()),
-            );
+            rcpts.extend(address::all_in(to));
         }
     }
     if rcpts.is_empty() {
@@ -647,14 +639,7 @@ impl OriginalHeaders {
                 }
             }
         }
-        let to = get("To")
-            .map(|v| {
-                address::ADDR_RE
-                    .find_iter(&v)
-                    .map(|m| m.as_str().to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let to = get("To").map(|v| address::all_in(&v)).unwrap_or_default();
         OriginalHeaders {
             message_id,
             sender,
