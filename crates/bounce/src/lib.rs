@@ -846,11 +846,12 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         .next()
         .filter(|c| *c == '4' || *c == '5')
         .or_else(|| reply.and_then(|r| char::from_digit(u32::from(r / 100), 10)));
+    let lower_diag = d.diagnostic.to_lowercase();
     let rhost = rhost::find(
         &address::domain_of(&d.recipient),
         &d.remote_mta,
         &d.reporting_mta,
-        &d.diagnostic.to_lowercase(),
+        &lower_diag,
         class,
         &status,
         d.command.map(|c| c.as_str()),
@@ -896,7 +897,6 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     };
     // Exim gives up with "retry timeout exceeded" after temporary failures:
     // the failure was never a permanent refusal.
-    let lower_diag = d.diagnostic.to_lowercase();
     let gave_up = lower_diag.contains("retry timeout exceeded")
         || lower_diag.contains("have been failing for a long time");
     let temporary = gave_up
