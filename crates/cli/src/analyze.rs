@@ -24,104 +24,32 @@ struct Outcome {
     rendered: Vec<(String, String)>,
 }
 
+/// What the writer needs to know about the command line.
+#[derive(Clone, Copy)]
+struct Output {
+    format: Format,
+    empty: bool,
+}
+
 /// Run `outcry analyze`.
+///
+/// Three stages overlap: a reader thread splits the inputs into batches, the
+/// worker pool decodes one batch (and renders its JSON lines) while a writer
+/// thread prints the previous one. Two batches in flight on each side bound
+/// the memory.
 pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let (files, mut failures) = input::expand(&args.paths);
+    let (files, unreadable) = input::expand(&args.paths);
     let bar = progress(files.len() as u64, args.quiet);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut summary = Summary::default();
-    let mut all_records: Vec<Value> = Vec::new();
-    // `index` counts records per file, across the messages of an mbox (as
-    // Sisimai numbers them): the file being written and its records so far.
-    let mut numbering: (String, usize) = (String::new(), 0);
-
-    let flush = |batch: &mut Vec<Item>,
-                 out: &mut dyn Write,
-                 summary: &mut Summary,
-                 all: &mut Vec<Value>,
-                 failures: &mut Vec<(String, String)>,
-                 numbering: &mut (String, usize)|
-     -> anyhow::Result<()> {
-        let outcomes: Vec<Outcome> = pool.install(|| {
-            batch
-                .par_drain(..)
-                .map(|item| {
-                    let result = item
-                        .bytes
-                        .and_then(|b| outcry_bounce::analyze(&b).map_err(|e| e.to_string()));
-                    let mut rendered = Vec::new();
-                    if args.format == Format::Jsonl
-                        && let Ok(records) = &result
-                    {
-                        rendered = records
-                            .iter()
-                            .map(|r| split_at_index(to_json(&item.file, 0, r).to_string()))
-                            .collect();
-                    }
-                    Outcome {
-                        file: item.file,
-                        position: item.position,
-                        result,
-                        rendered,
-                    }
-                })
-                .collect()
-        });
-        for o in outcomes {
-            match o.result {
-                Ok(records) => {
-                    if numbering.0 != o.file {
-                        *numbering = (o.file.clone(), 0);
-                    }
-                    let offset = numbering.1;
-                    numbering.1 += records.len();
-                    summary.messages += 1;
-                    if records.is_empty() {
-                        summary.not_bounces += 1;
-                        if args.empty && args.format == Format::Jsonl {
-                            writeln!(out, "{}", json!({"file": o.file, "index": 0, "records": 0}))?;
-                        }
-                    }
-                    for (i, (head, tail)) in o.rendered.iter().enumerate() {
-                        writeln!(out, "{head}{}{tail}", offset + i + 1)?;
-                    }
-                    for (i, r) in records.iter().enumerate() {
-                        summary.add(r);
-                        match args.format {
-                            Format::Jsonl => {}
-                            Format::Json => all.push(to_json(&o.file, offset + i + 1, r)),
-                            Format::Table => table_row(out, &o.file, r)?,
-                        }
-                    }
-                }
-                Err(e) => {
-                    let place = if o.position > 0 {
-                        format!("{} (message {})", o.file, o.position)
-                    } else {
-                        o.file.clone()
-                    };
-                    failures.push((place, e));
-                }
-            }
-        }
-        Ok(())
+    let output = Output {
+        format: args.format,
+        empty: args.empty,
     };
 
-    if args.format == Format::Table {
-        writeln!(
-            out,
-            "{:<32} {:<15} {:<8} {:<5} {:<16} {:<15} FILE",
-            "RECIPIENT", "REASON", "STATUS", "REPLY", "SENDING IP", "BLOCKLIST"
-        )?;
-    }
-    // A reader thread splits the inputs into batches while the workers
-    // decode the previous batch; two batches in flight bound the memory.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
+    let (to_workers, batches) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
     let reader_bar = bar.clone();
     let reader = std::thread::spawn(move || {
         let mut batch = Vec::with_capacity(BATCH);
@@ -129,7 +57,7 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             for item in input::messages(path) {
                 batch.push(item);
                 if batch.len() >= BATCH
-                    && tx
+                    && to_workers
                         .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
                         .is_err()
                 {
@@ -138,37 +66,31 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             }
             reader_bar.inc(1);
         }
-        let _ = tx.send(batch);
+        let _ = to_workers.send(batch);
     });
-    for mut batch in rx {
-        flush(
-            &mut batch,
-            &mut out,
-            &mut summary,
-            &mut all_records,
-            &mut failures,
-            &mut numbering,
-        )?;
+    let (to_writer, decoded) = std::sync::mpsc::sync_channel::<Vec<Outcome>>(2);
+    let writer = std::thread::spawn(move || write_all(output, decoded, unreadable));
+
+    for mut batch in batches {
+        let outcomes: Vec<Outcome> = pool.install(|| {
+            batch
+                .par_drain(..)
+                .map(|item| decode(item, output.format))
+                .collect()
+        });
+        if to_writer.send(outcomes).is_err() {
+            break; // the writer stopped (an error it reports below)
+        }
     }
+    drop(to_writer);
+    let written = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the output writer thread failed"))?;
     reader
         .join()
         .map_err(|_| anyhow::anyhow!("the input reader thread failed"))?;
     bar.finish_and_clear();
-
-    match args.format {
-        Format::Table => summary.print(&mut out, failures.len())?,
-        Format::Json => {
-            let doc = json!({
-                "records": all_records,
-                "summary": summary.to_json(),
-                "unreadable": failures.iter().map(|(f, e)| json!({"file": f, "error": e})).collect::<Vec<_>>(),
-            });
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
-        }
-        Format::Jsonl => {}
-    }
-    out.flush()?;
+    let failures = written?;
     for (f, e) in &failures {
         eprintln!("outcry: {f}: {e}");
     }
@@ -180,6 +102,114 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Decode one message (on a worker) and, for JSON Lines, render its records.
+fn decode(item: Item, format: Format) -> Outcome {
+    let mut result = item
+        .bytes
+        .and_then(|b| outcry_bounce::analyze(&b).map_err(|e| e.to_string()));
+    let mut rendered = Vec::new();
+    if format == Format::Jsonl
+        && let Ok(records) = &result
+    {
+        let lines: Result<Vec<_>, _> = records
+            .iter()
+            .map(|r| serde_json::to_string(&JsonRecord::new(&item.file, 0, r)).map(split_at_index))
+            .collect();
+        match lines {
+            Ok(lines) => rendered = lines,
+            Err(e) => result = Err(format!("cannot write the records as JSON: {e}")),
+        }
+    }
+    Outcome {
+        file: item.file,
+        position: item.position,
+        result,
+        rendered,
+    }
+}
+
+/// The writer thread: prints every batch in input order, then the summary
+/// (table) or the whole document (JSON). Returns the inputs that could not
+/// be read or parsed, with why.
+fn write_all(
+    output: Output,
+    decoded: std::sync::mpsc::Receiver<Vec<Outcome>>,
+    mut failures: Vec<(String, String)>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut summary = Summary::default();
+    let mut all: Vec<Value> = Vec::new();
+    // `index` counts records per file, across the messages of an mbox (as
+    // Sisimai numbers them): the file being written and its records so far.
+    let mut numbering: (String, usize) = (String::new(), 0);
+    if output.format == Format::Table {
+        writeln!(
+            out,
+            "{:<32} {:<15} {:<8} {:<5} {:<16} {:<15} FILE",
+            "RECIPIENT", "REASON", "STATUS", "REPLY", "SENDING IP", "BLOCKLIST"
+        )?;
+    }
+    for batch in decoded {
+        for o in batch {
+            let records = match o.result {
+                Ok(records) => records,
+                Err(e) => {
+                    let place = if o.position > 0 {
+                        format!("{} (message {})", o.file, o.position)
+                    } else {
+                        o.file.clone()
+                    };
+                    failures.push((place, e));
+                    continue;
+                }
+            };
+            if numbering.0 != o.file {
+                numbering = (o.file.clone(), 0);
+            }
+            let offset = numbering.1;
+            numbering.1 += records.len();
+            summary.messages += 1;
+            if records.is_empty() {
+                summary.not_bounces += 1;
+                if output.empty && output.format == Format::Jsonl {
+                    writeln!(out, "{}", json!({"file": o.file, "index": 0, "records": 0}))?;
+                }
+            }
+            for (i, (head, tail)) in o.rendered.iter().enumerate() {
+                writeln!(out, "{head}{}{tail}", offset + i + 1)?;
+            }
+            for (i, r) in records.iter().enumerate() {
+                summary.add(r);
+                match output.format {
+                    Format::Jsonl => {}
+                    Format::Json => all.push(serde_json::to_value(JsonRecord::new(
+                        &o.file,
+                        offset + i + 1,
+                        r,
+                    ))?),
+                    Format::Table => table_row(&mut out, &o.file, r)?,
+                }
+            }
+        }
+    }
+    match output.format {
+        Format::Table => summary.print(&mut out, failures.len())?,
+        Format::Json => {
+            let doc = json!({
+                "records": all,
+                "summary": summary.to_json(),
+                "unreadable": failures.iter().map(|(f, e)| json!({"file": f, "error": e})).collect::<Vec<_>>(),
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Jsonl => {}
+    }
+    out.flush()?;
+    Ok(failures)
 }
 
 pub(crate) fn progress(len: u64, quiet: bool) -> ProgressBar {
@@ -213,29 +243,58 @@ fn split_at_index(mut line: String) -> (String, String) {
 }
 
 /// One record as a Sisimai-compatible JSON object, plus outcry's fields.
-pub fn to_json(file: &str, index: usize, r: &Record) -> Value {
-    json!({
-        "file": file,
-        "index": index,
-        "recipient": r.recipient,
-        "reason": r.reason.as_str(),
-        "deliverystatus": r.status,
-        "replycode": r.reply_code.map(|c| c.to_string()).unwrap_or_default(),
-        "hardbounce": r.hard_bounce,
-        "feedbacktype": r.feedback_type.clone().unwrap_or_default(),
-        "action": r.action.map(|a| a.as_str()).unwrap_or(""),
-        "diagnosticcode": r.diagnostic,
-        "diagnostictype": r.diagnostic_type,
-        "command": r.command.map(|c| c.as_str()).unwrap_or(""),
-        "remote_mta": r.remote_mta,
-        "reporting_mta": r.reporting_mta,
-        "timestamp": r.timestamp,
-        "messageid": r.message_id,
-        "addresser": r.sender,
-        "sending_ip": r.sending_ip.map(|i| i.to_string()),
-        "blocklist": r.blocklist.map(|b| b.as_str()),
-        "decodedby": r.decoded_by.as_str(),
-    })
+/// Serialised directly (no intermediate `serde_json::Value`); the fields are
+/// in alphabetical order, the order the output has always had.
+#[derive(serde::Serialize)]
+struct JsonRecord<'a> {
+    action: &'static str,
+    addresser: &'a str,
+    blocklist: Option<&'static str>,
+    command: &'static str,
+    decodedby: &'static str,
+    deliverystatus: &'a str,
+    diagnosticcode: &'a str,
+    diagnostictype: &'a str,
+    feedbacktype: &'a str,
+    file: &'a str,
+    hardbounce: bool,
+    index: usize,
+    messageid: &'a str,
+    reason: &'static str,
+    recipient: &'a str,
+    remote_mta: &'a str,
+    replycode: String,
+    reporting_mta: &'a str,
+    sending_ip: Option<String>,
+    timestamp: Option<i64>,
+}
+
+impl<'a> JsonRecord<'a> {
+    /// The JSON view of record `r`, the `index`-th of `file`.
+    fn new(file: &'a str, index: usize, r: &'a Record) -> JsonRecord<'a> {
+        JsonRecord {
+            action: r.action.map(|a| a.as_str()).unwrap_or(""),
+            addresser: &r.sender,
+            blocklist: r.blocklist.map(|b| b.as_str()),
+            command: r.command.map(|c| c.as_str()).unwrap_or(""),
+            decodedby: r.decoded_by.as_str(),
+            deliverystatus: &r.status,
+            diagnosticcode: &r.diagnostic,
+            diagnostictype: &r.diagnostic_type,
+            feedbacktype: r.feedback_type.as_deref().unwrap_or(""),
+            file,
+            hardbounce: r.hard_bounce,
+            index,
+            messageid: &r.message_id,
+            reason: r.reason.as_str(),
+            recipient: &r.recipient,
+            remote_mta: &r.remote_mta,
+            replycode: r.reply_code.map(|c| c.to_string()).unwrap_or_default(),
+            reporting_mta: &r.reporting_mta,
+            sending_ip: r.sending_ip.map(|i| i.to_string()),
+            timestamp: r.timestamp,
+        }
+    }
 }
 
 fn table_row(out: &mut dyn Write, file: &str, r: &Record) -> std::io::Result<()> {

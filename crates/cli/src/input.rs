@@ -3,7 +3,7 @@
 //! a time so a huge mbox never sits in memory whole.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// The largest single message read; the rest of a bigger one is skipped and
@@ -133,89 +133,191 @@ pub fn read_one(path: &Path) -> Item {
 }
 
 /// Iterate over the messages of an mbox file, one at a time.
+///
+/// The file is read in large blocks and split with a SIMD substring search
+/// for the separator line (`\nFrom `), instead of line by line: splitting
+/// was a tenth of `outcry analyze`'s time on a large mbox. A message is
+/// copied out once; at most one message plus one block is held in memory.
 pub struct Mbox {
-    reader: BufReader<File>,
+    file_handle: File,
     file: String,
     position: usize,
-    started: bool,
+    /// Bytes read and not yet handed out; `buf[start..]` is pending.
+    buf: Vec<u8>,
+    start: usize,
+    /// Where the separator search resumes (bytes before it hold none).
+    scanned: usize,
+    eof: bool,
     done: bool,
     /// The line terminator: `\n` (LF and CRLF files), or `\r` for a file
     /// with old Mac line endings, where there is no `\n` to split on.
     eol: u8,
+    /// `eol` followed by `From `: the separator.
+    separator: memchr::memmem::Finder<'static>,
+    /// Bytes read at a time.
+    block: usize,
+    /// The largest message kept (`MAX_MESSAGE`).
+    limit: usize,
 }
 
 impl Mbox {
     /// Open an mbox file.
     pub fn open(path: &Path) -> io::Result<Mbox> {
-        let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
-        let head = reader.fill_buf()?;
-        // Old Mac line endings only when the head holds CRs and no LF at all
-        // (a stray CR inside an LF file must not change how it splits).
-        let eol = if !head.contains(&b'\n') && head.contains(&b'\r') {
-            b'\r'
-        } else {
-            b'\n'
-        };
-        Ok(Mbox {
-            reader,
+        Mbox::with_sizes(path, 1 << 20, MAX_MESSAGE)
+    }
+
+    fn with_sizes(path: &Path, block: usize, limit: usize) -> io::Result<Mbox> {
+        let mut m = Mbox {
+            file_handle: File::open(path)?,
             file: path.display().to_string(),
             position: 0,
-            started: false,
+            buf: Vec::with_capacity(block),
+            start: 0,
+            scanned: 0,
+            eof: false,
             done: false,
-            eol,
-        })
+            eol: b'\n',
+            separator: memchr::memmem::Finder::new(b"\nFrom ").into_owned(),
+            block,
+            limit,
+        };
+        m.fill()?;
+        // Old Mac line endings only when the head holds CRs and no LF at all
+        // (a stray CR inside an LF file must not change how it splits).
+        if memchr::memchr(b'\n', &m.buf).is_none() && memchr::memchr(b'\r', &m.buf).is_some() {
+            m.eol = b'\r';
+            m.separator = memchr::memmem::Finder::new(b"\rFrom ").into_owned();
+        }
+        // The file starts with the first message's `From ` line.
+        m.start = m.line_end(0)?;
+        m.scanned = m.start.saturating_sub(1);
+        Ok(m)
     }
+
+    /// Read one more block, first dropping the bytes already handed out
+    /// (offsets held across a call must be taken relative to `start`).
+    fn fill(&mut self) -> io::Result<()> {
+        let cut = self.start.min(self.scanned);
+        if cut > 0 {
+            self.buf.drain(..cut);
+            self.scanned -= cut;
+            self.start -= cut;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + self.block, 0);
+        let read = loop {
+            match self.file_handle.read(&mut self.buf[old..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        let n = *read.as_ref().unwrap_or(&0);
+        self.buf.truncate(old + n);
+        self.eof |= n == 0;
+        read.map(|_| ())
+    }
+
+    /// The offset just past the end of the line at `at` (reading more when
+    /// the line goes on past the buffer), or the end of the file.
+    fn line_end(&mut self, at: usize) -> io::Result<usize> {
+        let rel = at - self.start;
+        let mut searched = rel;
+        loop {
+            let from = self.start + searched;
+            if let Some(i) = memchr::memchr(self.eol, &self.buf[from..]) {
+                return Ok(from + i + 1);
+            }
+            if self.eof {
+                return Ok(self.buf.len());
+            }
+            searched = self.buf.len() - self.start;
+            self.fill()?;
+        }
+    }
+
+    /// The next message as `buf[start..end]`, the offset where the one after
+    /// it starts, and whether it was too big to keep; `None` at the end.
+    fn next_span(&mut self) -> io::Result<Option<(usize, usize, bool)>> {
+        let mut too_big = false;
+        loop {
+            if let Some(i) = self.separator.find(&self.buf[self.scanned..]) {
+                let sep_rel = self.scanned + i + 1 - self.start; // the `F`
+                let next = self.line_end(self.start + sep_rel)?;
+                return Ok(Some((self.start + sep_rel, next, too_big)));
+            }
+            if self.eof {
+                let len = self.buf.len();
+                return Ok((self.start < len).then_some((len, len, too_big)));
+            }
+            // A separator may straddle two blocks: its first five bytes
+            // may already be here.
+            self.scanned = self.buf.len().saturating_sub(5).max(self.scanned);
+            if self.buf.len() - self.start > self.limit {
+                // Too big to hold: drop it, keep looking for where it ends.
+                too_big = true;
+                self.start = self.scanned;
+            }
+            self.fill()?;
+        }
+    }
+}
+
+/// Undo mboxrd quoting: a line `>From ` becomes `From `.
+fn unquote(msg: &mut Vec<u8>, eol: u8) {
+    let quoted: &[u8] = if eol == b'\r' {
+        b"\r>From "
+    } else {
+        b"\n>From "
+    };
+    if !msg.starts_with(b">From ") && memchr::memmem::find(msg, quoted).is_none() {
+        return;
+    }
+    let mut out = Vec::with_capacity(msg.len());
+    let mut line_start = true;
+    for (i, &b) in msg.iter().enumerate() {
+        if !(line_start && b == b'>' && msg[i + 1..].starts_with(b"From ")) {
+            out.push(b);
+        }
+        line_start = b == eol;
+    }
+    *msg = out;
 }
 
 impl Iterator for Mbox {
     type Item = Item;
     fn next(&mut self) -> Option<Item> {
-        // Lines are read straight into the message buffer; a `From ` line
-        // ends the message (and is dropped), `>From ` is unquoted (mboxrd).
         loop {
             if self.done {
                 return None;
             }
-            let mut msg: Vec<u8> = Vec::new();
-            let mut too_big = false;
-            loop {
-                let start = msg.len();
-                match self.reader.read_until(self.eol, &mut msg) {
-                    Ok(0) => {
-                        self.done = true;
-                        break;
-                    }
-                    Ok(_) => {
-                        let line = &msg[start..];
-                        if line.starts_with(b"From ") {
-                            msg.truncate(start);
-                            if self.started {
-                                break;
-                            }
-                            self.started = true;
-                            continue;
-                        }
-                        if line.starts_with(b">From ") {
-                            msg.remove(start);
-                        }
-                        if msg.len() > MAX_MESSAGE {
-                            too_big = true;
-                            msg.truncate(start);
-                            msg.shrink_to(MAX_MESSAGE);
-                        }
-                    }
-                    Err(e) => {
-                        self.done = true;
-                        self.position += 1;
-                        return Some(Item {
-                            file: self.file.clone(),
-                            position: self.position,
-                            bytes: Err(format!("read error: {e}")),
-                        });
-                    }
+            let (end, next, too_big) = match self.next_span() {
+                Ok(Some(span)) => span,
+                Ok(None) => {
+                    self.done = true;
+                    return None;
                 }
-            }
-            if msg.iter().all(|b| b.is_ascii_whitespace()) {
+                Err(e) => {
+                    self.done = true;
+                    self.position += 1;
+                    return Some(Item {
+                        file: self.file.clone(),
+                        position: self.position,
+                        bytes: Err(format!("read error: {e}")),
+                    });
+                }
+            };
+            let raw = &self.buf[self.start..end];
+            let blank = raw.iter().all(|b| b.is_ascii_whitespace());
+            let mut msg = if too_big || blank {
+                Vec::new()
+            } else {
+                raw.to_vec()
+            };
+            // The separator before the next message may start with the
+            // last byte of this one's `From ` line (an empty message).
+            self.start = next;
+            self.scanned = next - 1;
+            if blank && !too_big {
                 continue;
             }
             self.position += 1;
@@ -223,9 +325,10 @@ impl Iterator for Mbox {
                 Err(format!(
                     "message {} is larger than {} MiB; skipped",
                     self.position,
-                    MAX_MESSAGE >> 20
+                    self.limit >> 20
                 ))
             } else {
+                unquote(&mut msg, self.eol);
                 Ok(msg)
             };
             return Some(Item {
@@ -252,6 +355,57 @@ mod tests {
         assert!(String::from_utf8_lossy(one).contains("\nFrom quoted"));
         assert_eq!(items[1].position, 2);
         assert!(is_mbox(t.path()).unwrap());
+    }
+
+    /// Every block size splits the same way as reading the file whole: a
+    /// separator or a `From ` line cut between two reads is still found.
+    #[test]
+    fn block_boundaries_do_not_change_the_split() {
+        let mut text = String::from("From a@b Mon Jan  1 00:00:00 2024\n");
+        for i in 0..40 {
+            text.push_str(&format!("Subject: m{i}\n\n>From quoted {i}\nline\n"));
+            if i % 7 == 0 {
+                text.push_str("From empty Mon Jan  1 00:00:00 2024\n");
+            }
+            text.push_str(&format!("From s{i}@x Mon Jan  1 00:00:00 2024\n"));
+        }
+        text.push_str("Subject: last\n\nno newline at the end");
+        let mut t = tempfile::NamedTempFile::new().unwrap();
+        t.write_all(text.as_bytes()).unwrap();
+        let split = |block| -> Vec<Vec<u8>> {
+            Mbox::with_sizes(t.path(), block, MAX_MESSAGE)
+                .unwrap()
+                .map(|i| i.bytes.unwrap())
+                .collect()
+        };
+        let whole = split(1 << 20);
+        assert_eq!(whole.len(), 41);
+        assert_eq!(whole[0], b"Subject: m0\n\nFrom quoted 0\nline\n");
+        assert_eq!(whole[40], b"Subject: last\n\nno newline at the end");
+        for block in [1, 2, 5, 6, 7, 13, 64] {
+            assert_eq!(split(block), whole, "block size {block}");
+        }
+    }
+
+    /// A message over the limit is reported as skipped, and the messages
+    /// around it are read as usual.
+    #[test]
+    fn a_message_over_the_limit_is_skipped_not_kept() {
+        let mut t = tempfile::NamedTempFile::new().unwrap();
+        let big = "x".repeat(5000);
+        write!(t, "From a\nSubject: one\n\nsmall\nFrom b\nSubject: two\n\n{big}\nFrom c\nSubject: three\n\nsmall\n").unwrap();
+        let items: Vec<Item> = Mbox::with_sizes(t.path(), 64, 1024).unwrap().collect();
+        assert_eq!(items.len(), 3);
+        assert_eq!(
+            items[0].bytes.as_deref().unwrap(),
+            b"Subject: one\n\nsmall\n"
+        );
+        assert!(items[1].bytes.as_ref().unwrap_err().contains("larger than"));
+        assert_eq!(items[2].position, 3);
+        assert_eq!(
+            items[2].bytes.as_deref().unwrap(),
+            b"Subject: three\n\nsmall\n"
+        );
     }
 
     #[test]

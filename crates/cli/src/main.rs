@@ -518,6 +518,12 @@ pub struct AnalyzeArgs {
     quiet: bool,
 }
 
+/// mimalloc instead of glibc's malloc: `analyze` allocates and frees many
+/// small strings per message on every worker, and glibc's arenas made that
+/// about a tenth of the run (measured with perf, `bench/run.sh`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
