@@ -192,10 +192,21 @@ fn groups(text: &str) -> Vec<String> {
 
 /// `name: value` pairs with continuation lines unfolded.
 pub(crate) fn fields(text: &str) -> Vec<(String, String)> {
+    fields_where(text, |_| true)
+}
+
+/// The fields whose name `keep` accepts, as `name: value` pairs with
+/// continuation lines unfolded; the others are skipped without copying
+/// (a returned message's header block is mostly `Received:` and
+/// `DKIM-Signature:` lines nobody reads).
+pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
+    // Whether the continuation lines that follow belong to the last kept field.
+    let mut open = false;
     for line in text.lines() {
         if line.starts_with([' ', '\t']) {
-            if let Some(last) = out.last_mut()
+            if open
+                && let Some(last) = out.last_mut()
                 && !line.trim().is_empty()
             {
                 last.1.push(' ');
@@ -203,20 +214,20 @@ pub(crate) fn fields(text: &str) -> Vec<(String, String)> {
             }
             continue;
         }
+        open = false;
         if let Some((n, v)) = line.split_once(':') {
             let n = n.trim();
             if !n.is_empty()
                 && n.len() < 40
                 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && keep(n)
             {
                 out.push((n.to_string(), v.trim().to_string()));
-                continue;
+                open = true;
             }
         }
         // A line that is neither a field nor a continuation ends folding.
-        out.push((String::new(), String::new()));
     }
-    out.retain(|(n, _)| !n.is_empty());
     out
 }
 

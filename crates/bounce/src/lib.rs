@@ -589,20 +589,30 @@ struct OriginalHeaders {
 }
 
 static IP_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\b|\[)((?:\d{1,3}\.){3}\d{1,3}|(?:IPv6:)?[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7})(?:\b|\])").unwrap()
+    // ASCII word boundaries: Unicode ones stop the fast DFA at the first
+    // non-ASCII byte of a header.
+    Regex::new(r"(?:(?-u:\b)|\[)((?:[0-9]{1,3}\.){3}[0-9]{1,3}|(?i:IPv6:)?[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{0,4}){2,7})(?:(?-u:\b)|\])").unwrap()
 });
 
 impl OriginalHeaders {
     fn read(f: &Flat) -> OriginalHeaders {
-        let mut block = f.original_headers.clone();
+        let mut block = f.original_headers.as_str();
         if block.is_empty() {
             // Inline originals (qmail, Exim): the text after the boundary.
             let rest = &f.text[f.note_end..];
             let after_marker = rest.find('\n').map(|i| &rest[i + 1..]).unwrap_or("");
             let body = after_marker.trim_start();
-            block = body[..message::header_end(body.as_bytes())].to_string();
+            block = &body[..message::header_end(body.as_bytes())];
         }
-        let fields = dsn::fields(&block);
+        const READ: [&str; 6] = [
+            "Message-ID",
+            "Return-Path",
+            "From",
+            "X-Originating-IP",
+            "Received",
+            "To",
+        ];
+        let fields = dsn::fields_where(block, |n| READ.iter().any(|r| r.eq_ignore_ascii_case(n)));
         let get = |n: &str| {
             fields
                 .iter()
@@ -627,11 +637,8 @@ impl OriginalHeaders {
                 .iter()
                 .filter(|(k, _)| k.eq_ignore_ascii_case("Received"))
             {
-                if let Some(ip) = IP_RE
-                    .captures_iter(v)
-                    .filter_map(|c| c.get(1))
-                    .filter(|m| !in_dotted_run(v, m.start(), m.end()))
-                    .filter_map(|m| parse_ip(m.as_str()))
+                if let Some(ip) = ip_literals(v)
+                    .filter_map(|(_, s)| parse_ip(s))
                     .find(|ip| is_public(*ip))
                 {
                     first_public_ip = Some(ip);
@@ -683,24 +690,32 @@ fn in_dotted_run(text: &str, start: usize, end: usize) -> bool {
     after || before
 }
 
+/// The IP address literals in `text` (no part of a longer dotted run such as
+/// a version number), with their offsets. A plain search, not a capture:
+/// the match only loses the brackets around the address.
+fn ip_literals(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    IP_RE.find_iter(text).filter_map(move |m| {
+        let b = text.as_bytes();
+        let start = m.start() + usize::from(b[m.start()] == b'[');
+        let end = m.end() - usize::from(m.end() > start && b[m.end() - 1] == b']');
+        (!in_dotted_run(text, start, end)).then(|| (start, &text[start..end]))
+    })
+}
+
 /// The client IP a refusing host quotes ("Client host [192.0.2.1] blocked",
 /// "banned sending IP [40.107.1.2]"): a public IP whose preceding words speak
 /// of the client, not of the remote host itself ("host mx.example.jp
 /// [192.0.2.20]").
 fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
-    for c in IP_RE.captures_iter(diag) {
-        let m = c.get(1)?;
-        if in_dotted_run(diag, m.start(), m.end()) {
-            continue;
-        }
-        let Some(ip) = parse_ip(m.as_str()) else {
+    for (start, literal) in ip_literals(diag) {
+        let Some(ip) = parse_ip(literal) else {
             continue;
         };
-        if !is_public(ip) || remote_mta.contains(m.as_str()) {
+        if !is_public(ip) || remote_mta.contains(literal) {
             continue;
         }
-        let before = diag[diag.floor_char_boundary(m.start().saturating_sub(48))..m.start()]
-            .to_ascii_lowercase();
+        let before =
+            diag[diag.floor_char_boundary(start.saturating_sub(48))..start].to_ascii_lowercase();
         let client = [
             "client",
             "sending ip",
@@ -735,7 +750,8 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
         }) && !before.contains("client host");
         // "Rejected: 192.0.2.1 listed at zen.spamhaus.org": what a list
         // lists is the client.
-        let after = diag[m.end()..diag.ceil_char_boundary((m.end() + 40).min(diag.len()))]
+        let end = start + literal.len();
+        let after = diag[end..diag.ceil_char_boundary((end + 40).min(diag.len()))]
             .trim_start_matches([']', ')', ' '])
             .to_ascii_lowercase();
         // ... and so is the IP a refusal is about ("[192.0.2.1] Our system

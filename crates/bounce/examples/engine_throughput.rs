@@ -1,0 +1,52 @@
+//! The bounce engine alone, in process: split an mbox in memory, then time
+//! `outcry_bounce::analyze` over every message (no I/O, no output).
+//!
+//! `cargo run --release --example engine_throughput -p outcry-bounce -- FILE.mbox [ROUNDS]`
+use std::time::Instant;
+
+fn main() {
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: engine_throughput FILE.mbox [ROUNDS]");
+        std::process::exit(2);
+    };
+    let rounds: usize = std::env::args()
+        .nth(2)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    let data = match std::fs::read(&path) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            std::process::exit(1);
+        }
+    };
+    // Messages start after each `From ` line.
+    let mut msgs: Vec<&[u8]> = Vec::new();
+    let mut starts: Vec<usize> = memchr::memmem::find_iter(&data, b"\nFrom ")
+        .map(|i| i + 1)
+        .collect();
+    if data.starts_with(b"From ") {
+        starts.insert(0, 0);
+    }
+    for (k, &s) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(data.len());
+        let body = memchr::memchr(b'\n', &data[s..end]).map_or(end, |i| s + i + 1);
+        msgs.push(&data[body..end]);
+    }
+    let bytes: usize = msgs.iter().map(|m| m.len()).sum();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let records: usize = msgs
+            .iter()
+            .map(|m| outcry_bounce::analyze(m).map_or(0, |r| r.len()))
+            .sum();
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "{} messages, {records} records: {:.1} us/message, {:.0} messages/s, {:.1} MB/s",
+            msgs.len(),
+            s * 1e6 / msgs.len() as f64,
+            msgs.len() as f64 / s,
+            bytes as f64 / s / 1048576.0
+        );
+    }
+}
