@@ -34,6 +34,32 @@ fn main() {
         msgs.push(&data[body..end]);
     }
     let bytes: usize = msgs.iter().map(|m| m.len()).sum();
+    if std::env::var_os("SLOWEST").is_some() {
+        // Which messages cost the most (first line of each, and its size).
+        let mut cost: Vec<(f64, usize, usize)> = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let t = Instant::now();
+                for _ in 0..20 {
+                    let _ = outcry_bounce::analyze(m);
+                }
+                (t.elapsed().as_secs_f64() / 20.0, i, m.len())
+            })
+            .collect();
+        let total: f64 = cost.iter().map(|c| c.0).sum();
+        cost.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (s, i, len) in cost.iter().take(30) {
+            let head =
+                String::from_utf8_lossy(&msgs[*i][..msgs[*i].len().min(60)]).replace('\n', " ");
+            println!(
+                "{:8.1} us {:5.1}% {len:8} B  #{i} {head}",
+                s * 1e6,
+                s / total * 100.0
+            );
+        }
+        return;
+    }
     for _ in 0..rounds {
         let t = Instant::now();
         let records: usize = msgs

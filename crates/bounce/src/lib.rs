@@ -154,14 +154,16 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
     if source.is_empty() && dsn::looks_like_dsn(&f.text) {
         source.push(&f.text);
     }
+    if source.is_empty() {
+        return None;
+    }
     let mut drafts = Vec::new();
-    let exclude = excluded_addresses(f);
-    let texts = text::scan(f.note(), &exclude);
+    let texts = text::scan(f.note(), &excluded_addresses(f));
+    let failed = failed_recipients(f);
     for s in source {
         let (m, mut rcpts) = dsn::parse(s);
         // A recipient that is not an address: X-Failed-Recipients may name
         // it (Exim); otherwise it is no recipient at all.
-        let failed = failed_recipients(f);
         for (i, r) in rcpts.iter_mut().enumerate() {
             if !address::is_address(&r.recipient) {
                 r.recipient = failed

@@ -44,6 +44,16 @@ static ADDR_THEN_ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
+/// The head of [`ADDR_THEN_ERROR_RE`], up to the address: once the whole
+/// shape is known to match (the [`SHAPES`] set), this cheaper pattern
+/// finds the same address without a capture over the rest of the line.
+static ADDR_THEN_ERROR_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"(?i)^\s*(?:[245]\d\d\s+)?<?({})"#,
+        ADDR_RE.as_str()
+    ))
+    .unwrap()
+});
 static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r#"^\s*(?:\d+\.\s*)?<({})>\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*({})\s+on\s+\S.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
 });
@@ -173,7 +183,7 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
             cands.push((i, clean(a), rest.to_string()));
         } else if let Some(c) = shapes
             .matched(3)
-            .then(|| ADDR_THEN_ERROR_RE.captures(line))
+            .then(|| ADDR_THEN_ERROR_HEAD_RE.captures(line))
             .flatten()
         {
             cands.push((i, clean(&c[1]), line.trim().to_string()));
