@@ -3,6 +3,7 @@
 # single-threaded and on all cores, plus peak memory on a large generated mbox.
 #
 #   bench/run.sh            # corpus x 50 copies, 1 GiB mbox memory check skipped
+#   RUNS=5 bench/run.sh     # best of 5 runs per measurement (default 3)
 #   BIG=1 bench/run.sh      # also stream a generated ~1 GiB mbox and report peak RSS
 #
 # Needs: ../shared/corpus/sisimai, perl with libsisimai-perl (apt-get install
@@ -42,18 +43,39 @@ PY
 n=$(cat "$work/corpus.mbox.count")
 bytes=$(stat -c %s "$work/corpus.mbox")
 mb=$(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1048576}')
-echo "input: $n messages, $mb MiB (the Sisimai corpus x $copies, as one mbox)"
+echo "input: $n messages, $mb MiB (the Sisimai corpus x $copies, as one mbox); best of $runs runs each"
+
+# Each measurement is the best of $RUNS runs (default 3): this is a shared VM
+# whose speed varies by 10-30% from one run to the next, and the fastest run
+# is the one least disturbed by its neighbours. The peak RSS is the largest.
+runs=${RUNS:-3}
+best_of() { # command... ; leaves "seconds max-kb" in $work/best
+  local best="" maxkb=0 t
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>"$work/stderr" || true
+    t=$(tail -1 "$work/time")
+    if [ -z "$best" ] || awk -v a="${t% *}" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=${t% *}; fi
+    if [ "${t#* }" -gt "$maxkb" ]; then maxkb=${t#* }; fi
+  done
+  echo "$best $maxkb" > "$work/best"
+}
 
 measure() { # label, command...
   local label=$1; shift
   local t
-  /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>"$work/stderr" || true
-  t=$(tail -1 "$work/time")
+  best_of "$@"
+  t=$(cat "$work/best")
   local secs=${t% *} kb=${t#* }
   awk -v l="$label" -v s="$secs" -v n="$n" -v b="$bytes" -v kb="$kb" \
     'BEGIN{ if (s<=0) s=0.001; printf "%-28s %8.2f s %10.0f msg/s %8.1f MB/s  peak %6.1f MiB\n", l, s, n/s, b/1048576/s, kb/1024 }'
   echo "$secs" > "$work/$label.secs"
 }
+
+# The engine alone, in process (no reading, no output), one thread: what
+# `outcry_bounce::analyze` costs per message.
+cargo build --release --quiet --example engine_throughput -p outcry-bounce
+target/release/examples/engine_throughput "$work/corpus.mbox" "$runs" |
+  sort -t: -k2 -n | awk -F': ' 'NR==1{printf "%-28s %s (best of %d)\n", "engine alone, 1 thread", $2, '"$runs"'}'
 
 measure outcry-1-thread "$bin" analyze --quiet --format jsonl -j 1 "$work/corpus.mbox"
 measure outcry-all-cores "$bin" analyze --quiet --format jsonl "$work/corpus.mbox"
@@ -74,8 +96,8 @@ with open(out, 'wb') as fh:
         fh.write(b'From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n' + b.replace(b'\nFrom ', b'\n>From ') + b'\n\n')
 PY
   one=$(( n / copies * scopies ))
-  /usr/bin/time -o "$work/time" -f "%e" perl ../shared/tools/sisimai_run.pl "$work/one.mbox" >/dev/null 2>"$work/stderr" || true
-  t=$(tail -1 "$work/time")
+  best_of perl ../shared/tools/sisimai_run.pl "$work/one.mbox"
+  t=$(cut -d' ' -f1 "$work/best")
   awk -v s="$t" -v n="$one" -v v="$(perl -MSisimai -e 'print Sisimai->version')" \
     'BEGIN{ printf "%-28s %8.2f s %10.0f msg/s   (%d messages, Sisimai %s, 1 thread)\n", "sisimai (Debian)", s, n/s, n, v }'
   for label in outcry-1-thread outcry-all-cores; do
@@ -92,5 +114,6 @@ if [ "${BIG:-0}" = 1 ]; then
   for _ in $(seq "$reps"); do cat "$work/corpus.mbox"; done > "$work/big.mbox"
   bytes=$(stat -c %s "$work/big.mbox"); n=$(( n * reps ))
   echo "big input: $n messages, $(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1048576}') MiB"
+  runs=1
   measure outcry-big-all-cores "$bin" analyze --quiet --format jsonl "$work/big.mbox"
 fi
