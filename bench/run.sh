@@ -13,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=../shared/corpus/sisimai/maildir
 copies=${COPIES:-50}
+runs=${RUNS:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -48,7 +49,6 @@ echo "input: $n messages, $mb MiB (the Sisimai corpus x $copies, as one mbox); b
 # Each measurement is the best of $RUNS runs (default 3): this is a shared VM
 # whose speed varies by 10-30% from one run to the next, and the fastest run
 # is the one least disturbed by its neighbours. The peak RSS is the largest.
-runs=${RUNS:-3}
 best_of() { # command... ; leaves "seconds max-kb" in $work/best
   local best="" maxkb=0 t
   for _ in $(seq "$runs"); do

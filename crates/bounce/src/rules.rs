@@ -38,7 +38,8 @@ enum Tag {
 pub(crate) struct Phrases {
     automaton: AhoCorasick,
     tags: Vec<Tag>,
-    aligned: Vec<(Reason, Vec<String>)>,
+    /// Each aligned rule's reason and its parts, as prebuilt searchers.
+    aligned: Vec<(Reason, Vec<memchr::memmem::Finder<'static>>)>,
 }
 
 /// A set of reasons, one bit each.
@@ -49,8 +50,9 @@ impl ReasonSet {
     fn insert(&mut self, r: Reason) {
         self.0 |= 1 << (r as u32);
     }
-    fn remove(&mut self, r: Reason) {
-        self.0 &= !(1 << (r as u32));
+    /// The reasons of `self` that `veto` does not hold.
+    fn without(self, veto: ReasonSet) -> ReasonSet {
+        ReasonSet(self.0 & !veto.0)
     }
     /// Does the set hold `r`?
     pub(crate) fn has(self, r: Reason) -> bool {
@@ -147,7 +149,11 @@ impl Phrases {
                 let parts: Vec<String> = parts.iter().map(|p| p.to_lowercase()).collect();
                 patterns.push(parts[0].clone());
                 tags.push(Tag::AlignedStart(aligned.len()));
-                aligned.push((reason, parts));
+                let finders = parts
+                    .iter()
+                    .map(|p| memchr::memmem::Finder::new(p.as_bytes()).into_owned())
+                    .collect();
+                aligned.push((reason, finders));
             }
         }
         let automaton = AhoCorasickBuilder::new()
@@ -191,21 +197,16 @@ impl Phrases {
                 hit.insert(*reason);
             }
         }
-        for r in Reason::ALL {
-            if veto.has(*r) {
-                hit.remove(*r);
-            }
-        }
-        hit
+        hit.without(veto)
     }
 }
 
 /// Do all `parts` occur in `text`, each after the end of the previous one?
-fn aligned(text: &str, parts: &[String]) -> bool {
-    let mut rest = text;
+fn aligned(text: &str, parts: &[memchr::memmem::Finder<'static>]) -> bool {
+    let mut rest = text.as_bytes();
     for p in parts {
-        match rest.find(p.as_str()) {
-            Some(i) => rest = &rest[i + p.len()..],
+        match p.find(rest) {
+            Some(i) => rest = &rest[i + p.needle().len()..],
             None => return false,
         }
     }

@@ -382,30 +382,32 @@ fn transcript_command(raw: &str) -> Option<Command> {
         // Sendmail writes ">>> RCPT" / "<<< 550"; Postfix's server-side
         // transcript writes "In: RCPT" / "Out: 550".
         let t = line.trim_start();
-        let t = if let Some(rest) = t.strip_prefix("In:") {
-            format!(">>>{rest}")
+        let (sent, reply) = if let Some(rest) = t.strip_prefix("In:") {
+            (Some(rest), None)
         } else if let Some(rest) = t.strip_prefix("Out:") {
-            format!("<<< {}", rest.trim_start())
+            (None, Some(rest.trim_start()))
+        } else if let Some(rest) = t.strip_prefix(">>>") {
+            (Some(rest), None)
         } else {
-            t.to_string()
+            (None, t.strip_prefix("<<< "))
         };
-        let t = t.as_str();
-        if let Some(cmd) = t.strip_prefix(">>>") {
-            let c = cmd.trim().to_ascii_uppercase();
-            last = if c.starts_with("RCPT") {
+        if let Some(cmd) = sent {
+            let c = cmd.trim().as_bytes();
+            let starts = |p: &[u8]| c.len() >= p.len() && c[..p.len()].eq_ignore_ascii_case(p);
+            last = if starts(b"RCPT") {
                 Some(Command::Rcpt)
-            } else if c.starts_with("MAIL") {
+            } else if starts(b"MAIL") {
                 Some(Command::Mail)
-            } else if c.starts_with("DATA") || c == "." {
+            } else if starts(b"DATA") || c == b"." {
                 Some(Command::Data)
-            } else if c.starts_with("EHLO") {
+            } else if starts(b"EHLO") {
                 Some(Command::Ehlo)
-            } else if c.starts_with("HELO") {
+            } else if starts(b"HELO") {
                 Some(Command::Helo)
             } else {
                 last
             };
-        } else if t.starts_with("<<< 4") || t.starts_with("<<< 5") {
+        } else if reply.is_some_and(|r| r.starts_with(['4', '5'])) {
             return last;
         }
     }
