@@ -181,7 +181,10 @@ impl Mbox {
             block,
             limit,
         };
-        m.fill()?;
+        // The first MiB (or the whole file) decides the line terminator.
+        while m.buf.len() < 1 << 20 && !m.eof {
+            m.fill()?;
+        }
         // Old Mac line endings only when the head holds CRs and no LF at all
         // (a stray CR inside an LF file must not change how it splits).
         if memchr::memchr(b'\n', &m.buf).is_none() && memchr::memchr(b'\r', &m.buf).is_some() {
@@ -243,10 +246,12 @@ impl Mbox {
             if let Some(i) = self.separator.find(&self.buf[self.scanned..]) {
                 let sep_rel = self.scanned + i + 1 - self.start; // the `F`
                 let next = self.line_end(self.start + sep_rel)?;
+                too_big |= sep_rel > self.limit;
                 return Ok(Some((self.start + sep_rel, next, too_big)));
             }
             if self.eof {
                 let len = self.buf.len();
+                too_big |= len - self.start > self.limit;
                 return Ok((self.start < len).then_some((len, len, too_big)));
             }
             // A separator may straddle two blocks: its first five bytes
@@ -384,6 +389,49 @@ mod tests {
         assert_eq!(whole[40], b"Subject: last\n\nno newline at the end");
         for block in [1, 2, 5, 6, 7, 13, 64] {
             assert_eq!(split(block), whole, "block size {block}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any mbox, read in any block size, splits into the messages it
+        /// was made of (with `>From ` unquoted), with LF or bare-CR lines.
+        #[test]
+        fn any_block_size_gives_back_the_messages(
+            msgs in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::string::string_regex("[a-z: ]{0,12}").unwrap(),
+                        proptest::strategy::Just(">From quoted".to_string()),
+                        proptest::strategy::Just("From".to_string()),
+                        proptest::strategy::Just(String::new()),
+                    ],
+                    1..8,
+                ),
+                1..12,
+            ),
+            block in 1usize..40,
+            cr in proptest::bool::ANY,
+        ) {
+            let eol = if cr { "\r" } else { "\n" };
+            let mut file = String::new();
+            let mut expected = Vec::new();
+            for lines in &msgs {
+                file.push_str(&format!("From sender Mon Jan  1 00:00:00 2024{eol}"));
+                let mut body = format!("Subject: x{eol}");
+                for l in lines {
+                    body.push_str(l);
+                    body.push_str(eol);
+                }
+                file.push_str(&body);
+                expected.push(body.replace(&format!("{eol}>From "), &format!("{eol}From ")));
+            }
+            let mut t = tempfile::NamedTempFile::new().unwrap();
+            t.write_all(file.as_bytes()).unwrap();
+            let got: Vec<String> = Mbox::with_sizes(t.path(), block, MAX_MESSAGE)
+                .unwrap()
+                .map(|i| String::from_utf8(i.bytes.unwrap()).unwrap())
+                .collect();
+            proptest::prop_assert_eq!(got, expected);
         }
     }
 
