@@ -206,18 +206,13 @@ impl Mbox {
             self.scanned -= cut;
             self.start -= cut;
         }
-        let old = self.buf.len();
-        self.buf.resize(old + self.block, 0);
-        let read = loop {
-            match self.file_handle.read(&mut self.buf[old..]) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => break other,
-            }
-        };
-        let n = *read.as_ref().unwrap_or(&0);
-        self.buf.truncate(old + n);
-        self.eof |= n == 0;
-        read.map(|_| ())
+        // Appends without zero-filling the block first; stops at the end of
+        // the file or after one block.
+        let n = (&mut self.file_handle)
+            .take(self.block as u64)
+            .read_to_end(&mut self.buf)?;
+        self.eof |= n < self.block;
+        Ok(())
     }
 
     /// The offset just past the end of the line at `at` (reading more when
