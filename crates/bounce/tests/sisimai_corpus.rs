@@ -208,3 +208,149 @@ fn a_message_that_is_not_a_bounce_gives_no_record() {
     }
     assert!(n >= 1);
 }
+
+/// Every LF original decodes the same after changes that must not matter:
+/// CRLF and bare-CR line endings (the corpus has copies of only 29 files),
+/// and its plain-text parts re-sent in base64. A rule that leans on the
+/// raw bytes of a part instead of its decoded text fails here.
+#[test]
+fn line_endings_and_transfer_encodings_do_not_change_any_record() {
+    let dir = corpus().join("maildir/bsd");
+    let key = |r: &Record| {
+        (
+            r.recipient.clone(),
+            r.reason,
+            r.status.clone(),
+            r.reply_code,
+            r.command,
+            r.sending_ip,
+            r.blocklist,
+        )
+    };
+    let decode = |raw: &[u8]| -> Vec<_> {
+        messages(raw)
+            .into_iter()
+            .flat_map(|m| analyze(m).unwrap_or_default())
+            .map(|r| key(&r))
+            .collect()
+    };
+    let (mut files, mut reencoded) = (0, 0);
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let raw = std::fs::read(&path).unwrap();
+        let lf = decode(&raw);
+        // (A few originals are CRLF already: make them LF first.)
+        let raw: Vec<u8> = raw
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| !(b == b'\r' && raw.get(i + 1) == Some(&b'\n')))
+            .map(|(_, &b)| b)
+            .collect();
+        assert_eq!(decode(&raw), lf, "{}: LF", path.display());
+        let crlf: Vec<u8> = raw
+            .iter()
+            .flat_map(|&b| {
+                if b == b'\n' {
+                    vec![b'\r', b'\n']
+                } else {
+                    vec![b]
+                }
+            })
+            .collect();
+        let cr: Vec<u8> = raw
+            .iter()
+            .map(|&b| if b == b'\n' { b'\r' } else { b })
+            .collect();
+        assert_eq!(decode(&crlf), lf, "{}: CRLF", path.display());
+        if !raw.starts_with(b"From ") {
+            // (A bare-CR mbox is split by `outcry analyze`, not here.)
+            assert_eq!(decode(&cr), lf, "{}: bare CR", path.display());
+        }
+        if let Some(b64) = text_parts_in_base64(&raw) {
+            assert_eq!(decode(&b64), lf, "{}: text parts in base64", path.display());
+            reencoded += 1;
+        }
+        files += 1;
+    }
+    assert!(files >= 370, "expected about 380 files, read {files}");
+    assert!(
+        reencoded >= 100,
+        "expected 100+ re-encoded files, made {reencoded}"
+    );
+}
+
+/// The message with each plain-text MIME part of its top-level multipart
+/// re-encoded in base64; `None` when it has no such part.
+fn text_parts_in_base64(raw: &[u8]) -> Option<Vec<u8>> {
+    let head_end = raw.windows(2).position(|w| w == b"\n\n")?;
+    let boundary = regex::bytes::Regex::new(r#"(?i)boundary="?([^";\r\n]+)"?"#)
+        .unwrap()
+        .captures(&raw[..head_end])?[1]
+        .to_vec();
+    let marker = [b"--".as_slice(), &boundary].concat();
+    let text_plain = regex::bytes::Regex::new(r"(?i)content-type:\s*text/plain").unwrap();
+    let encoded = regex::bytes::Regex::new(
+        r"(?i)content-transfer-encoding:\s*(base64|quoted-printable)|name=",
+    )
+    .unwrap();
+    let cte = regex::bytes::Regex::new(r"(?i)\ncontent-transfer-encoding:[^\n]*").unwrap();
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    let mut changed = false;
+    let mut rest = raw;
+    while let Some(at) = rest
+        .windows(marker.len())
+        .position(|w| w == marker.as_slice())
+    {
+        parts.push(rest[..at].to_vec());
+        rest = &rest[at + marker.len()..];
+    }
+    parts.push(rest.to_vec());
+    for part in parts.iter_mut().skip(1) {
+        let Some(he) = part.windows(2).position(|w| w == b"\n\n") else {
+            continue;
+        };
+        let (head, body) = (&part[..he], &part[he + 2..]);
+        if !text_plain.is_match(head) || encoded.is_match(head) {
+            continue;
+        }
+        // The newline before the next boundary belongs to the boundary.
+        let core = body.strip_suffix(b"\n").unwrap_or(body);
+        let mut new = cte.replace_all(head, &b""[..]).to_vec();
+        new.extend_from_slice(b"\nContent-Transfer-Encoding: base64\n\n");
+        for line in base64(core).as_bytes().chunks(76) {
+            new.extend_from_slice(line);
+            new.push(b'\n');
+        }
+        *part = new;
+        changed = true;
+    }
+    changed.then(|| parts.join(marker.as_slice()))
+}
+
+/// Standard base64 (test helper; the crate itself only decodes).
+fn base64(data: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk.len();
+        let v = u32::from(chunk[0]) << 16
+            | u32::from(*chunk.get(1).unwrap_or(&0)) << 8
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= n {
+                out.push(char::from(ABC[(v >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn base64_helper_is_standard() {
+    assert_eq!(base64(b"Man"), "TWFu");
+    assert_eq!(base64(b"Ma"), "TWE=");
+    assert_eq!(base64(b"M"), "TQ==");
+    assert_eq!(base64(b""), "");
+}
