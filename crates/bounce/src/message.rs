@@ -89,9 +89,66 @@ const WANTED_HEADERS: &[&str] = &[
     "X-MLServer",
 ];
 
+/// The bounce's own header fields that the MIME parser and the decoders
+/// read; with [`WANTED_HEADERS`] and the first `Received:`, the only ones
+/// kept for parsing.
+const PARSED_HEADERS: &[&str] = &[
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+];
+
+/// The message with its own header block cut down to the fields read, or
+/// `None` when nothing would be dropped. A bounce's header block is mostly
+/// `Received:`, `DKIM-Signature:`, `ARC-*` and `X-*` lines, which the MIME
+/// parser would otherwise split, decode and store for nothing. Lines that
+/// are not fields are kept, so the parser sees the same structure.
+fn slim_headers(raw: &[u8]) -> Option<Vec<u8>> {
+    let end = memchr::memmem::find(raw, b"\n\n")? + 1;
+    let mut out = Vec::with_capacity(raw.len());
+    let (mut keep, mut dropped, mut kept_fields, mut received) = (true, false, 0, false);
+    for line in raw[..end].split_inclusive(|&b| b == b'\n') {
+        if !line.starts_with(b" ") && !line.starts_with(b"\t") {
+            // Only a well-formed field name (RFC 5322: printable ASCII, no
+            // space) is a field that can go; anything else stays.
+            let name = memchr::memchr(b':', line)
+                .map(|colon| &line[..colon])
+                .filter(|n| !n.is_empty() && n.iter().all(|b| (33..=126).contains(b)));
+            keep = match name {
+                Some(name) => {
+                    let is = |w: &&str| w.as_bytes().eq_ignore_ascii_case(name);
+                    let first_received = is(&"Received") && !received;
+                    received |= first_received;
+                    let wanted =
+                        first_received || PARSED_HEADERS.iter().chain(WANTED_HEADERS).any(is);
+                    kept_fields += usize::from(wanted);
+                    wanted
+                }
+                None => true,
+            };
+        }
+        if keep {
+            out.extend_from_slice(line);
+        } else {
+            dropped = true;
+        }
+    }
+    if !dropped || kept_fields == 0 {
+        return None;
+    }
+    out.extend_from_slice(&raw[end..]);
+    Some(out)
+}
+
 /// Parse and flatten. `None` when the bytes hold no message at all.
 pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
-    let msg = PARSER.parse(raw)?;
+    let slim = slim_headers(raw);
+    let msg = PARSER.parse(slim.as_deref().unwrap_or(raw))?;
     if msg.headers().is_empty() {
         return None;
     }
@@ -353,6 +410,20 @@ mod tests {
         assert_eq!(&*normalise_newlines(b"a\r\nb\rc\n"), b"a\nb\rc\n");
         assert_eq!(&*normalise_newlines(b"a\rb\r"), b"a\nb\n");
         assert_eq!(&*normalise_newlines(b"plain\n"), b"plain\n");
+    }
+
+    #[test]
+    fn only_the_fields_read_are_parsed() {
+        let raw = b"Received: from a by b\n\tid 1\nReceived: from c by d\nDKIM-Signature: v=1;\n b=xyz\nFrom: MAILER-DAEMON@example.jp\nnot a field line\nX-Failed-Recipients: a@example.jp\n\nbody\nDKIM-Signature: stays in the body\n";
+        let slim = String::from_utf8(slim_headers(raw).unwrap()).unwrap();
+        assert_eq!(
+            slim,
+            "Received: from a by b\n\tid 1\nFrom: MAILER-DAEMON@example.jp\nnot a field line\nX-Failed-Recipients: a@example.jp\n\nbody\nDKIM-Signature: stays in the body\n"
+        );
+        // Nothing to drop, or nothing that would be left: parse as it is.
+        assert!(slim_headers(b"From: a@example.jp\nSubject: x\n\nbody\n").is_none());
+        assert!(slim_headers(b"X-Only: 1\n\nbody\n").is_none());
+        assert!(slim_headers(b"no blank line at all").is_none());
     }
 
     #[test]
