@@ -174,7 +174,7 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
 fn groups(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
-    for line in text.lines() {
+    for line in crate::text::lines(text) {
         if line.trim().is_empty() {
             if !cur.is_empty() {
                 out.push(std::mem::take(&mut cur));
@@ -203,7 +203,7 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
     let mut out: Vec<(String, String)> = Vec::new();
     // Whether the continuation lines that follow belong to the last kept field.
     let mut open = false;
-    for line in text.lines() {
+    for line in crate::text::lines(text) {
         if line.starts_with([' ', '\t']) {
             if open
                 && let Some(last) = out.last_mut()

@@ -221,7 +221,7 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
                 d.diagnostic = c.clone();
             }
             if let Some(mailer_error) = &exit_status
-                && let Some(line) = f.note().lines().map(str::trim).find(|l| {
+                && let Some(line) = text::lines(f.note()).map(str::trim).find(|l| {
                     let l = l.to_ascii_lowercase();
                     l.ends_with(mailer_error.as_str())
                         || (l.starts_with(['4', '5'])

@@ -53,7 +53,10 @@ pub(crate) fn parse(f: &Flat) -> Option<Vec<Draft>> {
     let mut drafts: Vec<Draft> = Vec::new();
     // Lines before the first address belong to the first recipient.
     let mut preface = String::new();
-    for line in notice.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    for line in crate::text::lines(notice)
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
         let named = line
             .split_once('<')
             .and_then(|(_, rest)| rest.split_once('>'))

@@ -293,7 +293,7 @@ pub(crate) fn header_end(raw: &[u8]) -> usize {
 /// Join folded header lines.
 pub(crate) fn unfold(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
-    for (i, line) in v.lines().enumerate() {
+    for (i, line) in crate::text::lines(v).enumerate() {
         if i > 0 {
             out.push(' ');
             out.push_str(line.trim_start());

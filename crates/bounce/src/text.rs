@@ -86,6 +86,29 @@ static HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\bhost|\bserver|talking to|\bby)\s+\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\]?").unwrap()
 });
 
+/// The lines of `text` as `str::lines` gives them (the `\r` of a `\r\n`
+/// dropped, no empty line after a final newline), found with the SIMD `memchr`
+/// instead of the standard library's portable one: line splitting runs over
+/// every notification, DSN and header block.
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let line = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(i) => {
+                let line = &rest[..i];
+                rest = &rest[i + 1..];
+                line.strip_suffix('\r').unwrap_or(line)
+            }
+            // The last line, with no newline: kept whole, as `str::lines` does.
+            None => std::mem::take(&mut rest),
+        };
+        Some(line)
+    })
+}
+
 /// The part of the text before the returned original message.
 pub(crate) fn notification(text: &str) -> &str {
     let mut offset = 0;
@@ -145,7 +168,7 @@ fn is_boundary(line: &str) -> bool {
 /// addresses that are not recipients (the bounce's own From and To, i.e. the
 /// mailer daemon and the original sender).
 pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
-    let lines: Vec<&str> = note.lines().collect();
+    let lines: Vec<&str> = lines(note).collect();
     let excluded = |a: &str| exclude.iter().any(|e| e.eq_ignore_ascii_case(a));
 
     // 1. Candidate lines: (line index, address, rest of that line).
@@ -275,7 +298,7 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
         }
         // A run of addresses with no text of their own shares the text that
         // follows the run.
-        let block = if collapse(&block).is_empty() {
+        let block = if block.trim().is_empty() {
             let mut j = k + 1;
             while j < cands.len() && cands[j].0 == cands[j - 1].0 + 1 && cands[j].2.is_empty() {
                 j += 1;
@@ -341,7 +364,7 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     // the local MTA's own summary ("550 5.1.1 <a>... User unknown") is its
     // interpretation, not the refusal. Keep the server's words.
     // Sendmail's "(reason: 551 not our user)" line says which reply counts.
-    let reason_line = raw.lines().find_map(|l| {
+    let reason_line = lines(raw).find_map(|l| {
         l.trim()
             .strip_prefix("(reason:")
             .map(|r| r.trim_end_matches(')').trim())
@@ -378,7 +401,7 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
 /// The last `>>> COMMAND` before the first `<<< 4xx/5xx` of a transcript.
 fn transcript_command(raw: &str) -> Option<Command> {
     let mut last = None;
-    for line in raw.lines() {
+    for line in lines(raw) {
         // Sendmail writes ">>> RCPT" / "<<< 550"; Postfix's server-side
         // transcript writes "In: RCPT" / "Out: 550".
         let t = line.trim_start();
@@ -464,6 +487,27 @@ mod tests {
         assert_eq!(h[0].recipient, "neko@example.jp");
         assert_eq!(h[0].command, Some(Command::Rcpt));
         assert!(h[0].diagnostic.contains("550 5.1.1"));
+    }
+
+    #[test]
+    fn lines_split_as_the_standard_library_does() {
+        for t in [
+            "",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "\n\n",
+            "a\rb\n",
+            "x\r",
+            "\r\n",
+        ] {
+            assert_eq!(
+                lines(t).collect::<Vec<_>>(),
+                t.lines().collect::<Vec<_>>(),
+                "{t:?}"
+            );
+        }
     }
 
     #[test]
