@@ -53,7 +53,7 @@ pub(crate) fn parse(text: &str) -> (MessageFields, Vec<RecipientFields>) {
     let mut msg = MessageFields::default();
     let mut out: Vec<RecipientFields> = Vec::new();
     for group in groups(text) {
-        let fields = fields(&group);
+        let fields = fields(group);
         let is_recipient = |n: &str| {
             n.eq_ignore_ascii_case("final-recipient")
                 || n.eq_ignore_ascii_case("original-recipient")
@@ -170,22 +170,23 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
     Some(r)
 }
 
-/// Blank-line separated groups of lines.
-fn groups(text: &str) -> Vec<String> {
+/// Blank-line separated groups of lines, as slices of `text`.
+fn groups(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    let mut cur = String::new();
-    for line in crate::text::lines(text) {
+    let mut start: Option<usize> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
         if line.trim().is_empty() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+            if let Some(s) = start.take() {
+                out.push(&text[s..offset]);
             }
-        } else {
-            cur.push_str(line);
-            cur.push('\n');
+        } else if start.is_none() {
+            start = Some(offset);
         }
+        offset += line.len();
     }
-    if !cur.is_empty() {
-        out.push(cur);
+    if let Some(s) = start {
+        out.push(&text[s..]);
     }
     out
 }
