@@ -134,7 +134,7 @@ fn decode(f: &Flat) -> Vec<Record> {
             d
         } else if let Some(d) = ses::parse(&f.text) {
             (d, Decoder::AmazonSES)
-        } else if let Some(d) = from_text(f) {
+        } else if let Some(d) = from_text(f, original) {
             d
         } else if let Some(d) = unnamed_recipient(f, original()) {
             (vec![d], decoder_for(f, Decoder::RFC3464))
@@ -274,13 +274,20 @@ fn unnamed_recipient(f: &Flat, original: &OriginalHeaders) -> Option<Draft> {
     })
 }
 
-fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
+fn from_text<'f>(
+    f: &Flat,
+    original: impl FnOnce() -> &'f OriginalHeaders,
+) -> Option<(Vec<Draft>, Decoder)> {
     if !looks_like_bounce(f) {
         return None;
     }
     let mut hits = text::scan(f.note(), &excluded_addresses(f));
-    // X-Failed-Recipients (Exim, Google) names the recipients outright.
-    let named = failed_recipients(f);
+    // X-Failed-Recipients (Exim, Google) names the recipients outright,
+    // except in Google Workspace's notices about the sender's own setup.
+    let named = match (hits.is_empty() && google_sender_notice(f)).then(original) {
+        Some(o) if !o.to.is_empty() => o.to[..1].to_vec(),
+        _ => failed_recipients(f),
+    };
     // The text's own list of failed addresses wins only when it names the
     // same mailboxes under other domains (a rewritten address:
     // "kijitora@example.or.jp" in the text, "kijitora@example.jp" in
@@ -332,6 +339,25 @@ fn from_text(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
         })
         .collect();
     Some((drafts, decoder))
+}
+
+/// Google Workspace's notice about the sender's own setup ("** Message not
+/// delivered ** You're sending this from a different address or alias using
+/// the 'Send mail as' feature ..."): no delivery-status fields. When its text
+/// names no address, `X-Failed-Recipients` may name a group or alias on the
+/// way; the message's recipient is the returned message's `To:` (where
+/// Sisimai's GoogleWorkspace decoder reads it too).
+fn google_sender_notice(f: &Flat) -> bool {
+    // (An empty delivery-status part may be there: no fields in it.)
+    let has_fields = |t: &str| {
+        let l = t.to_ascii_lowercase();
+        l.contains("final-recipient:") || l.contains("diagnostic-code:")
+    };
+    f.from.eq_ignore_ascii_case("mailer-daemon@googlemail.com")
+        && f.subject.contains("Delivery Status Notification")
+        && !f.dsn.iter().any(|d| has_fields(d))
+        && !has_fields(&f.text)
+        && text::lines(f.note()).any(|l| l.starts_with("** "))
 }
 
 /// A warning that the MTA keeps trying, not a final failure.

@@ -423,6 +423,43 @@ fn x_failed_recipients_and_the_text() {
 }
 
 #[test]
+fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
+    // Google's notice that the sender's 'Send mail as' setup is broken names
+    // no address in its text and has no delivery-status fields; its
+    // X-Failed-Recipients may name a group on the way. The recipient of the
+    // message is the returned message's To: (as Sisimai reads it).
+    let notice = |text: &str| {
+        let raw = format!(
+            "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n\
+             To: owner@sender.example\n\
+             Subject: Delivery Status Notification (Failure)\n\
+             X-Failed-Recipients: team-list@groups.sender.example\n\
+             Content-Type: multipart/report; boundary=\"b\"; report-type=delivery-status\n\n\
+             --b\nContent-Type: text/plain; charset=\"UTF-8\"\n\n{text}\n\
+             --b\nContent-Type: message/delivery-status\n\n\n\
+             --b\nContent-Type: message/rfc822\n\n\
+             From: <owner@sender.example>\nTo: <partner@customer.example>\nSubject: x\n\nhello\n--b--\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    let r = notice(
+        "** Message not delivered **\n\nYou're sending this from a different address or alias \
+         using the 'Send mail as' feature. The settings for your 'Send mail as' account are \
+         misconfigured or out of date.\n\nThe response was:\n\nUnspecified Error \
+         (SENT_SECOND_EHLO): Smtp server does not advertise AUTH capability",
+    );
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    // When the text names the failed address, that address it is.
+    let r = notice(
+        "** Address not found **\n\nYour message wasn't delivered to \
+         team-list@groups.sender.example because the address couldn't be found.",
+    );
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].recipient, "team-list@groups.sender.example");
+}
+
+#[test]
 fn a_sendmail_transcript_gives_each_recipient_its_own_session() {
     // The summary line "554 <a>... text" ends its recipient's part of the
     // transcript: the session lines before it are its own, and must not end
