@@ -23,7 +23,7 @@ pub(crate) struct TextHit {
 
 static ALONE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"^\s*(?:[-*]\s+|>>>\s*)?["<]?({a})["'>]?\s*[:,.]?\s*(?:\(.*\)|<{a}>)?\s*$"#,
+        r#"^\s*(?:-{{1,2}}\s+|\*\s+|>>>\s*)?["<]?({a})["'>]?\s*[:,.]?\s*(?:\(.*\)|<{a}>)?\s*$"#,
         a = ADDR_RE.as_str()
     ))
     .unwrap()

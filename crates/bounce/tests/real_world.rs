@@ -423,6 +423,25 @@ fn x_failed_recipients_and_the_text() {
 }
 
 #[test]
+fn an_address_listed_after_a_double_dash_is_the_recipient() {
+    // Mimecast lists the failed address, the problem and the server's
+    // words each after "-- " (no delivery-status part in this one).
+    let raw = "From: Postmaster <postmaster@gateway.example>\nTo: owner@sender.example\n\
+               Subject: [Postmaster] Email Delivery Failure\n\n\
+               An email that you attempted to send to the following address could not be delivered:\n\n\
+               -- partner@customer.example\n\n\
+               The problem appears to be :\n\n\
+               -- Recipient email address is possibly incorrect\n\n\
+               Additional information follows :\n\n\
+               -- 5.1.1 <partner@customer.example>: Recipient address rejected: User unknown\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    assert_eq!(r[0].reason, Reason::UserUnknown);
+    assert_eq!(r[0].status, "5.1.1");
+}
+
+#[test]
 fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
     // Google's notice that the sender's 'Send mail as' setup is broken names
     // no address in its text and has no delivery-status fields; its
