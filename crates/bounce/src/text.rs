@@ -57,9 +57,12 @@ static ADDR_THEN_ERROR_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
 static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r#"^\s*(?:\d+\.\s*)?<({})>\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*({})\s+on\s+\S.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
 });
+/// `RCPT TO:<addr>` in a session transcript: bare, after `>>>`/`<<<`, after
+/// Postfix's `In:`, or after one word and an arrow (Trend Micro writes
+/// "Sent <<< RCPT TO:", in Japanese "送信 <<< RCPT TO:").
 static TRANSCRIPT_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)^\s*(?:sent\s*|in:\s*)?(?:>>>|<<<)?\s*RCPT\s+TO:\s*<?({})>?",
+        r"(?i)^\s*(?:(?:sent\s*|in:\s*)?(?:>>>|<<<)?|[^\s<>]{{1,12}}\s*(?:>>>|<<<))\s*RCPT\s+TO:\s*<?({})>?",
         ADDR_RE.as_str()
     ))
     .unwrap()

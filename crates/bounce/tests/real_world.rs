@@ -442,6 +442,29 @@ fn an_address_listed_after_a_double_dash_is_the_recipient() {
 }
 
 #[test]
+fn a_trend_micro_transcript_in_english_or_japanese() {
+    // InterScan / Trend Micro writes "Sent <<< RCPT TO:<a>" and
+    // "Received >>> 550 ..."; its Japanese notices say 送信 and 受信.
+    let notice = |sent: &str, received: &str| {
+        let raw = format!(
+            "From: \"InterScan MSS\" <postmaster@gateway.example>\nTo: owner@sender.example\n\
+             Subject: Undeliverable\nContent-Type: text/plain; charset=utf-8\n\n\
+             ...\n\n{sent} <<< RCPT TO:<partner@customer.example>\n\
+             {received} >>> 550 5.1.1 <partner@customer.example>... user unknown\n\n...\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    for (sent, received) in [("Sent", "Received"), ("送信", "受信")] {
+        let r = notice(sent, received);
+        assert_eq!(r.len(), 1, "{sent}: {r:#?}");
+        assert_eq!(r[0].recipient, "partner@customer.example");
+        assert_eq!(r[0].reason, Reason::UserUnknown);
+        assert_eq!(r[0].status, "5.1.1");
+        assert_eq!(r[0].command, Some(outcry_bounce::Command::Rcpt));
+    }
+}
+
+#[test]
 fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
     // Google's notice that the sender's 'Send mail as' setup is broken names
     // no address in its text and has no delivery-status fields; its
