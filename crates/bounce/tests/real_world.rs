@@ -465,6 +465,72 @@ fn a_trend_micro_transcript_in_english_or_japanese() {
 }
 
 #[test]
+fn exchange_ndr_codes_decide_the_reason() {
+    // Exchange Server's own enhanced codes mean the same whatever the
+    // numeric status says (the table of Sisimai's Exchange2007 decoder).
+    let ndr = |line: &str| {
+        let raw = format!(
+            "From: postmaster@sender.example\nTo: owner@sender.example\nSubject: Undeliverable: hello\n\
+             Content-Language: en-US\n\n\
+             Delivery has failed to these recipients or groups:\n\n\
+             partner@customer.example\n\n\
+             Diagnostic information for administrators:\n\n\
+             Generating server: mx.sender.example\n\n\
+             partner@customer.example\n{line}\n\n\
+             Original message headers:\n\nFrom: owner@sender.example\nTo: partner@customer.example\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    for (line, reason) in [
+        (
+            "#554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain ##",
+            Reason::HostUnknown,
+        ),
+        (
+            "#554 5.4.4 SMTPSEND.DNS.MxLoopback; DNS records for the domain form a loop ##",
+            Reason::NetworkError,
+        ),
+        (
+            "#550 5.2.0 RESOLVER.ADR.BadPrimary; the primary address is invalid ##",
+            Reason::SystemError,
+        ),
+        (
+            "#550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found ##",
+            Reason::UserUnknown,
+        ),
+        (
+            "#550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients ##",
+            Reason::TooManyConn,
+        ),
+        (
+            "#550 5.1.4 RESOLVER.ADR.Ambiguous; ambiguous address ##",
+            Reason::SystemError,
+        ),
+        (
+            "#550 5.7.1 RESOLVER.RST.AuthRequired; authentication required ##",
+            Reason::SecurityError,
+        ),
+        (
+            "#550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized ##",
+            Reason::Rejected,
+        ),
+        (
+            "#550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient ##",
+            Reason::ExceedLimit,
+        ),
+        (
+            "#550 4.4.7 QUEUE.Expired; message expired ##",
+            Reason::Expired,
+        ),
+    ] {
+        let r = ndr(line);
+        assert_eq!(r.len(), 1, "{line}: {r:#?}");
+        assert_eq!(r[0].recipient, "partner@customer.example", "{line}");
+        assert_eq!(r[0].reason, reason, "{line}");
+    }
+}
+
+#[test]
 fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
     // Google's notice that the sender's 'Send mail as' setup is broken names
     // no address in its text and has no delivery-status fields; its
