@@ -902,7 +902,8 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     );
     let facts = Facts {
         rhost,
-        preset: d.preset,
+        // Exchange's own error code says what the reporting MTA meant.
+        preset: d.preset.or_else(|| rules::exchange_code(&lower_diag)),
         hint: d.hint,
         status: &status,
         reply,

@@ -213,6 +213,50 @@ fn aligned(text: &str, parts: &[memchr::memmem::Finder<'static>]) -> bool {
     true
 }
 
+/// Exchange Server's own error codes, with the reason each one means, as
+/// Sisimai's Exchange2007 and Exchange2003 decoders read them: Exchange 2007
+/// and later write `550 5.1.1 RESOLVER.ADR.RecipNotFound; not found`,
+/// Exchange 2003 `MSEXCH:IMS:... (000C05A6) Unknown Recipient`. The reason
+/// is what the reporting MTA says (a preset): as with Sisimai, the ones a
+/// more specific text may overturn (system, security and network errors,
+/// unknown users, expiry, "on hold") are checked against the text first.
+const EXCHANGE_CODES: &[(&str, Reason)] = &[
+    ("resolver.adr.recipnotfound", Reason::UserUnknown),
+    ("resolver.adr.recipientnotfound", Reason::UserUnknown),
+    ("resolver.adr.exrecipnotfound", Reason::UserUnknown),
+    ("resolver.adr.badprimary", Reason::SystemError),
+    ("resolver.adr.invalidinsmtp", Reason::SystemError),
+    ("resolver.adr.ambiguous", Reason::SystemError),
+    ("resolver.adr.reciplimit", Reason::TooManyConn),
+    ("resolver.rst.authrequired", Reason::SecurityError),
+    ("resolver.rst.notauthorized", Reason::Rejected),
+    ("resolver.rst.recipsizelimit", Reason::ExceedLimit),
+    ("queue.expired", Reason::Expired),
+    ("(000c05a6)", Reason::UserUnknown),
+    ("(000c0595)", Reason::Filtered),
+    ("(00010256)", Reason::SystemError),
+    ("(000d06b5)", Reason::SystemError),
+    ("(00120270)", Reason::NetworkError),
+    ("(00050311)", Reason::ContentError),
+    ("(000502cc)", Reason::ContentError),
+    ("(000b0981)", Reason::SecurityError),
+    ("(000b099c)", Reason::OnHold),
+    ("(000b09aa)", Reason::OnHold),
+    ("(000b09b6)", Reason::OnHold),
+];
+
+/// The reason an Exchange Server error code in `lower` (a lower-cased
+/// diagnostic) stands for; the first code in the text wins.
+pub(crate) fn exchange_code(lower: &str) -> Option<Reason> {
+    static CODES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::new(EXCHANGE_CODES.iter().map(|(code, _)| code))
+            .expect("Exchange code automaton builds")
+    });
+    CODES
+        .find(lower)
+        .map(|m| EXCHANGE_CODES[m.pattern().as_usize()].1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
