@@ -527,6 +527,85 @@ fn exchange_ndr_codes_say_what_the_server_meant() {
 }
 
 #[test]
+fn qmail_and_qmail_ldap_texts() {
+    // qmail's own texts (qmail-send, qmail-remote, qmail-local) and the
+    // qmail-ldap patch's, as Sisimai's qmail decoder reads them.
+    let bounce = |text: &str| {
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: failure notice\n\n\
+             Hi. This is the qmail-send program at mx.sender.example.\n\
+             I'm afraid I wasn't able to deliver your message to the following addresses.\n\
+             This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
+             <partner@customer.example>:\n{text}\n\n\
+             --- Below this line is a copy of the message.\n\n\
+             Return-Path: <owner@sender.example>\nTo: partner@customer.example\nSubject: x\n\nhello\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    for (text, reason) in [
+        (
+            "Mailaddress is administrativly disabled. (#5.2.1)",
+            Reason::Suspend,
+        ),
+        (
+            "The message exeeded the maximum size the user accepts (#5.2.3)",
+            Reason::ExceedLimit,
+        ),
+        (
+            "Unable to contact LDAP server (#4.4.3)",
+            Reason::SystemError,
+        ),
+        (
+            "Sorry, I couldn't find any host named example.invalid. (#5.1.2)",
+            Reason::HostUnknown,
+        ),
+        ("disk quota exceeded (#5.2.2)", Reason::MailboxFull),
+        (
+            "Message size exceeds fixed maximum message size: 10485760 (#5.3.4)",
+            Reason::MesgTooBig,
+        ),
+        (
+            "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)",
+            Reason::NetworkError,
+        ),
+        (
+            "Sorry. Although I'm listed as a best-preference MX or A for that host,\n\
+             it isn't in my control/locals file, so I don't treat it as local. (#5.4.6)",
+            Reason::NetworkError,
+        ),
+        (
+            "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
+            Reason::NotAccept,
+        ),
+        (
+            "Remote host said: 452 Requested action not taken: mailbox unavailable (not enough free space)",
+            Reason::SystemFull,
+        ),
+        (
+            "Sorry, no mailbox here by that name. (#5.1.1)",
+            Reason::UserUnknown,
+        ),
+        (
+            "Connected to 192.0.2.135 but my name was rejected.\nRemote host said: 550 go away",
+            Reason::Blocked,
+        ),
+        (
+            "Connected to 192.0.2.225 but sender was rejected.\nRemote host said: 550 no",
+            Reason::Rejected,
+        ),
+        (
+            "I'm not going to try again; this message has been in the queue too long.",
+            Reason::Expired,
+        ),
+    ] {
+        let r = bounce(text);
+        assert_eq!(r.len(), 1, "{text}: {r:#?}");
+        assert_eq!(r[0].recipient, "partner@customer.example", "{text}");
+        assert_eq!(r[0].reason, reason, "{text}");
+    }
+}
+
+#[test]
 fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
     // Google's notice that the sender's 'Send mail as' setup is broken names
     // no address in its text and has no delivery-status fields; its
