@@ -606,6 +606,59 @@ fn qmail_and_qmail_ldap_texts() {
 }
 
 #[test]
+fn exim_internal_error_texts() {
+    // Exim's own error texts (router, transport and address parser), as
+    // Sisimai's Exim decoder reads them.
+    let bounce = |text: &str| {
+        let raw = format!(
+            "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\nTo: owner@sender.example\n\
+             Subject: Mail delivery failed: returning message to sender\n\n\
+             This message was created automatically by mail delivery software.\n\n\
+             A message that you sent could not be delivered to one or more of its\n\
+             recipients. This is a permanent error. The following address(es) failed:\n\n\
+             \x20 partner@customer.example\n    {text}\n\n\
+             ------ This is a copy of the message, including all the headers. ------\n\n\
+             Return-path: <owner@sender.example>\nTo: partner@customer.example\nSubject: x\n\nhello\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    for (text, reason) in [
+        (
+            "all host address lookups failed permanently",
+            Reason::HostUnknown,
+        ),
+        (
+            "all relevant MX records point to non-existent hosts",
+            Reason::HostUnknown,
+        ),
+        ("Unrouteable address", Reason::HostUnknown),
+        ("error: quota exceed", Reason::MailboxFull),
+        (
+            "no host found for existing SMTP connection",
+            Reason::NotAccept,
+        ),
+        (
+            "an MX or SRV record indicated no SMTP service",
+            Reason::NotAccept,
+        ),
+        ("angle-brackets nested too deep", Reason::SyntaxError),
+        ("malformed address: x may not follow y", Reason::SyntaxError),
+        ("delivery to pipe forbidden", Reason::SystemError),
+        ("local delivery failed", Reason::SystemError),
+        (
+            "Too many \"Received\" headers - suspected mail loop",
+            Reason::ContentError,
+        ),
+        ("retry timeout exceeded", Reason::Expired),
+    ] {
+        let r = bounce(text);
+        assert_eq!(r.len(), 1, "{text}: {r:#?}");
+        assert_eq!(r[0].recipient, "partner@customer.example", "{text}");
+        assert_eq!(r[0].reason, reason, "{text}");
+    }
+}
+
+#[test]
 fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
     // Google's notice that the sender's 'Send mail as' setup is broken names
     // no address in its text and has no delivery-status fields; its
