@@ -27,6 +27,11 @@ struct Class {
     /// Reasons that apply only when these SMTP commands failed.
     #[serde(default)]
     commands: BTreeMap<String, Vec<String>>,
+    /// Numbered codes after `code_prefix` by range: `[first, last, reason]`
+    /// (Spectrum's `AUP#O1020` .. `AUP#O1080`; any letters before the
+    /// number are the direction, not the code).
+    #[serde(default)]
+    code_ranges: Vec<(u32, u32, String)>,
 }
 
 struct Compiled {
@@ -37,6 +42,7 @@ struct Compiled {
     code_prefix: Option<String>,
     statuses: Vec<(Reason, Vec<String>)>,
     commands: Vec<(Reason, Vec<String>)>,
+    code_ranges: Vec<(u32, u32, Reason)>,
 }
 
 static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
@@ -72,6 +78,11 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
                     .commands
                     .iter()
                     .map(|(r, s)| (parse(r), s.clone()))
+                    .collect(),
+                code_ranges: c
+                    .code_ranges
+                    .iter()
+                    .map(|(a, b, r)| (*a, *b, parse(r)))
                     .collect(),
             }
         })
@@ -122,6 +133,15 @@ pub(crate) fn find(
                 .take_while(|ch| ch.is_ascii_alphanumeric())
                 .collect();
             if let Some((_, r)) = c.codes.iter().find(|(k, _)| *k == token) {
+                return Some(*r);
+            }
+            let number = token.trim_start_matches(|ch: char| ch.is_ascii_alphabetic());
+            if let Ok(n) = number.parse::<u32>()
+                && let Some((_, _, r)) = c
+                    .code_ranges
+                    .iter()
+                    .find(|(a, b, _)| (*a..=*b).contains(&n))
+            {
                 return Some(*r);
             }
         }

@@ -659,6 +659,42 @@ fn exim_internal_error_texts() {
 }
 
 #[test]
+fn spectrum_numbered_refusal_codes() {
+    // Spectrum (charter.net) numbers its refusals AUP#I.... (incoming) and
+    // AUP#O.... (outgoing); ranges of numbers share a meaning.
+    let refusal = |code: &str, reply: &str| {
+        let raw = format!(
+            "From: MAILER-DAEMON@mail.sender.example\nTo: owner@sender.example\nSubject: Undelivered Mail Returned to Sender\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+             --b\nContent-Type: text/plain\n\nThe mail system\n\n\
+             <partner@charter.net>: host mx.charter.net[192.0.2.9] said: {reply} {code} (in reply to RCPT TO command)\n\n\
+             --b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.sender.example\n\n\
+             Final-Recipient: rfc822; partner@charter.net\nAction: failed\nStatus: 5.0.0\n\
+             Diagnostic-Code: smtp; {reply} {code}\n\n--b--\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    for (code, reason) in [
+        (
+            "AUP#I1000 Your IP address has been blocked",
+            Reason::Blocked,
+        ),
+        (
+            "AUP#O1030 This account has limited access",
+            Reason::Rejected,
+        ),
+        ("AUP#I1120 DNS issue with your IP", Reason::RequirePtr),
+        ("AUP#I1320 Too many connections", Reason::TooManyConn),
+        ("AUP#O1400 Too many messages", Reason::Speeding),
+        ("AUP#O1530 Message too large", Reason::MesgTooBig),
+    ] {
+        let r = refusal(code, "554");
+        assert_eq!(r.len(), 1, "{code}: {r:#?}");
+        assert_eq!(r[0].reason, reason, "{code}");
+    }
+}
+
+#[test]
 fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
     // Google's notice that the sender's 'Send mail as' setup is broken names
     // no address in its text and has no delivery-status fields; its
