@@ -695,6 +695,39 @@ fn spectrum_numbered_refusal_codes() {
 }
 
 #[test]
+fn i_ua_and_cloudflare_refusals() {
+    let refusal = |rcpt: &str, mx: &str, text: &str| {
+        let raw = format!(
+            "From: MAILER-DAEMON@mail.sender.example\nTo: owner@sender.example\nSubject: Undelivered Mail Returned to Sender\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+             --b\nContent-Type: text/plain\n\nThe mail system\n\n\
+             <{rcpt}>: host {mx}[192.0.2.9] said: {text} (in reply to RCPT TO command)\n\n\
+             --b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.sender.example\n\n\
+             Final-Recipient: rfc822; {rcpt}\nAction: failed\nStatus: 5.0.0\nRemote-MTA: dns; {mx}\n\
+             Diagnostic-Code: smtp; {text}\n\n--b--\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    // i.ua numbers its refusals in a help link: https://mail.i.ua/err/N/.
+    for (n, reason) in [
+        ("2", Reason::UserUnknown),
+        ("4", Reason::MailboxFull),
+        ("9", Reason::Blocked),
+    ] {
+        let text = format!("550 Message was not accepted -- http://mail.i.ua/err/{n}/");
+        let r = refusal("partner@i.ua", "mx.email.ua", &text);
+        assert_eq!(r[0].reason, reason, "{text}");
+    }
+    // Cloudflare Email Routing.
+    let r = refusal(
+        "partner@customer.example",
+        "route1.mx.cloudflare.net",
+        "554 5.7.1 Upstream error, try again later",
+    );
+    assert_eq!(r[0].reason, Reason::SystemError);
+}
+
+#[test]
 fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
     // Google's notice that the sender's 'Send mail as' setup is broken names
     // no address in its text and has no delivery-status fields; its
