@@ -902,8 +902,10 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     );
     let facts = Facts {
         rhost,
-        // Exchange's own error code says what the reporting MTA meant.
-        preset: d.preset.or_else(|| rules::exchange_code(&lower_diag)),
+        // The reporting MTA's own words say what it meant (Exchange's codes).
+        preset: d
+            .preset
+            .or_else(|| rules::reporting_mta_reason(&lower_diag)),
         hint: d.hint,
         status: &status,
         reply,

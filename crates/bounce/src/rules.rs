@@ -213,14 +213,15 @@ fn aligned(text: &str, parts: &[memchr::memmem::Finder<'static>]) -> bool {
     true
 }
 
-/// Exchange Server's own error codes, with the reason each one means, as
-/// Sisimai's Exchange2007 and Exchange2003 decoders read them: Exchange 2007
-/// and later write `550 5.1.1 RESOLVER.ADR.RecipNotFound; not found`,
-/// Exchange 2003 `MSEXCH:IMS:... (000C05A6) Unknown Recipient`. The reason
-/// is what the reporting MTA says (a preset): as with Sisimai, the ones a
-/// more specific text may overturn (system, security and network errors,
-/// unknown users, expiry, "on hold") are checked against the text first.
-const EXCHANGE_CODES: &[(&str, Reason)] = &[
+/// Texts and codes a reporting MTA writes about its own decision, with the
+/// reason each one means, as Sisimai's decoders for those MTAs read them:
+/// Exchange 2007 and later (`550 5.1.1 RESOLVER.ADR.RecipNotFound; not
+/// found`), Exchange 2003 (`MSEXCH:IMS:... (000C05A6) Unknown Recipient`),
+/// Courier (`No such domain.`). The reason is what the reporting MTA says (a
+/// preset): as with Sisimai, the ones a more specific text may overturn
+/// (system, security and network errors, unknown users and hosts, expiry,
+/// "on hold") are checked against the text first.
+const REPORTING_MTA_TEXTS: &[(&str, Reason)] = &[
     ("resolver.adr.recipnotfound", Reason::UserUnknown),
     ("resolver.adr.recipientnotfound", Reason::UserUnknown),
     ("resolver.adr.exrecipnotfound", Reason::UserUnknown),
@@ -243,18 +244,21 @@ const EXCHANGE_CODES: &[(&str, Reason)] = &[
     ("(000b099c)", Reason::OnHold),
     ("(000b09aa)", Reason::OnHold),
     ("(000b09b6)", Reason::OnHold),
+    ("no such domain.", Reason::HostUnknown),
+    ("this domain's dns violates rfc 1035.", Reason::SystemError),
+    ("dns lookup failed.", Reason::NetworkError),
 ];
 
-/// The reason an Exchange Server error code in `lower` (a lower-cased
-/// diagnostic) stands for; the first code in the text wins.
-pub(crate) fn exchange_code(lower: &str) -> Option<Reason> {
+/// The reason a reporting MTA's own text or code in `lower` (a lower-cased
+/// diagnostic) stands for; the first one in the text wins.
+pub(crate) fn reporting_mta_reason(lower: &str) -> Option<Reason> {
     static CODES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::new(EXCHANGE_CODES.iter().map(|(code, _)| code))
-            .expect("Exchange code automaton builds")
+        AhoCorasick::new(REPORTING_MTA_TEXTS.iter().map(|(code, _)| code))
+            .expect("reporting MTA text automaton builds")
     });
     CODES
         .find(lower)
-        .map(|m| EXCHANGE_CODES[m.pattern().as_usize()].1)
+        .map(|m| REPORTING_MTA_TEXTS[m.pattern().as_usize()].1)
 }
 
 #[cfg(test)]

@@ -728,6 +728,34 @@ fn i_ua_and_cloudflare_refusals() {
 }
 
 #[test]
+fn courier_own_texts() {
+    // Courier's own verdicts (module.esmtp), whatever the diagnostic type.
+    let dsn = |text: &str| {
+        let raw = format!(
+            "From: Courier mail server at mx.sender.example <@>\nTo: owner@sender.example\n\
+             Subject: NOTICE: mail delivery status.\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+             --b\nContent-Type: text/plain\n\n\x20                         UNDELIVERABLE MAIL\n\n\
+             Your message to the following recipients cannot be delivered:\n\n\
+             <partner@customer.example>:\n    {text}\n\n\
+             --b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.sender.example\n\n\
+             Final-Recipient: rfc822; partner@customer.example\nAction: failed\nStatus: 5.0.0\n\
+             Diagnostic-Code: unknown; {text}\n\n--b--\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    for (text, reason) in [
+        ("No such domain.", Reason::HostUnknown),
+        ("This domain's DNS violates RFC 1035.", Reason::SystemError),
+        ("DNS lookup failed.", Reason::NetworkError),
+    ] {
+        let r = dsn(text);
+        assert_eq!(r.len(), 1, "{text}: {r:#?}");
+        assert_eq!(r[0].reason, reason, "{text}");
+    }
+}
+
+#[test]
 fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
     // Google's notice that the sender's 'Send mail as' setup is broken names
     // no address in its text and has no delivery-status fields; its
