@@ -217,7 +217,7 @@ fn aligned(text: &str, parts: &[memchr::memmem::Finder<'static>]) -> bool {
 /// reason each one means, as Sisimai's decoders for those MTAs read them:
 /// Exchange 2007 and later (`550 5.1.1 RESOLVER.ADR.RecipNotFound; not
 /// found`), Exchange 2003 (`MSEXCH:IMS:... (000C05A6) Unknown Recipient`),
-/// Courier (`No such domain.`). The reason is what the reporting MTA says (a
+/// Courier (`No such domain.`), OpenSMTPD (`No MX found for domain`). The reason is what the reporting MTA says (a
 /// preset): as with Sisimai, the ones a more specific text may overturn
 /// (system, security and network errors, unknown users and hosts, expiry,
 /// "on hold") are checked against the text first.
@@ -247,6 +247,26 @@ const REPORTING_MTA_TEXTS: &[(&str, Reason)] = &[
     ("no such domain.", Reason::HostUnknown),
     ("this domain's dns violates rfc 1035.", Reason::SystemError),
     ("dns lookup failed.", Reason::NetworkError),
+    // OpenSMTPD (smtpd/mta.c, smtpd/queue.c).
+    ("envelope expired", Reason::Expired),
+    ("could not retrieve credentials", Reason::SecurityError),
+    ("invalid domain name", Reason::HostUnknown),
+    ("domain does not exist", Reason::HostUnknown),
+    (
+        "address family mismatch on destination mxs",
+        Reason::NetworkError,
+    ),
+    ("all routes to destination blocked", Reason::NetworkError),
+    ("bad dns lookup error code", Reason::NetworkError),
+    ("could not retrieve source address", Reason::NetworkError),
+    ("loop detected", Reason::NetworkError),
+    ("network error on destination mxs", Reason::NetworkError),
+    ("no valid route to remote mx", Reason::NetworkError),
+    ("no valid route to destination", Reason::NetworkError),
+    ("temporary failure in mx lookup", Reason::NetworkError),
+    ("destination seem to reject all mails", Reason::NotAccept),
+    ("no mx found for domain", Reason::NotAccept),
+    ("no mx found for destination", Reason::NotAccept),
 ];
 
 /// The reason a reporting MTA's own text or code in `lower` (a lower-cased

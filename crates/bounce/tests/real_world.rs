@@ -756,6 +756,38 @@ fn courier_own_texts() {
 }
 
 #[test]
+fn opensmtpd_own_texts() {
+    // OpenSMTPD's own failure strings (smtpd/mta.c, smtpd/queue.c).
+    let bounce = |text: &str| {
+        let raw = format!(
+            "From: Mailer Daemon <MAILER-DAEMON@mx.sender.example>\nTo: owner@sender.example\n\
+             Subject: Delivery status notification: error\n\n\
+             \x20   Hi!\n\n\
+             \x20   This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.\n\n\
+             \x20   An error has occurred while attempting to deliver a message for\n\
+             \x20   the following list of recipients:\n\n\
+             partner@customer.example: {text}\n\n\
+             \x20   Below is a copy of the original message:\n\n\
+             From: owner@sender.example\nTo: partner@customer.example\nSubject: x\n\nhello\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    for (text, reason) in [
+        ("Envelope expired", Reason::Expired),
+        ("Could not retrieve credentials", Reason::SecurityError),
+        ("Invalid domain name", Reason::HostUnknown),
+        ("Temporary failure in MX lookup", Reason::NetworkError),
+        ("No valid route to remote MX", Reason::NetworkError),
+        ("Destination seem to reject all mails", Reason::NotAccept),
+        ("No MX found for domain", Reason::NotAccept),
+    ] {
+        let r = bounce(text);
+        assert_eq!(r.len(), 1, "{text}: {r:#?}");
+        assert_eq!(r[0].reason, reason, "{text}");
+    }
+}
+
+#[test]
 fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
     // Google's notice that the sender's 'Send mail as' setup is broken names
     // no address in its text and has no delivery-status fields; its
