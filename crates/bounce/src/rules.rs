@@ -217,7 +217,8 @@ fn aligned(text: &str, parts: &[memchr::memmem::Finder<'static>]) -> bool {
 /// reason each one means, as Sisimai's decoders for those MTAs read them:
 /// Exchange 2007 and later (`550 5.1.1 RESOLVER.ADR.RecipNotFound; not
 /// found`), Exchange 2003 (`MSEXCH:IMS:... (000C05A6) Unknown Recipient`),
-/// Courier (`No such domain.`), OpenSMTPD (`No MX found for domain`). The reason is what the reporting MTA says (a
+/// Courier (`No such domain.`), HCL Domino (`Cannot route mail to user`),
+/// OpenSMTPD (`No MX found for domain`). The reason is what the reporting MTA says (a
 /// preset): as with Sisimai, the ones a more specific text may overturn
 /// (system, security and network errors, unknown users and hosts, expiry,
 /// "on hold") are checked against the text first.
@@ -247,6 +248,18 @@ const REPORTING_MTA_TEXTS: &[(&str, Reason)] = &[
     ("no such domain.", Reason::HostUnknown),
     ("this domain's dns violates rfc 1035.", Reason::SystemError),
     ("dns lookup failed.", Reason::NetworkError),
+    // HCL Domino, in its languages.
+    ("cannot route mail to user", Reason::Filtered),
+    (
+        "several matches found in domino directory",
+        Reason::SystemError,
+    ),
+    (
+        "no se encuentra en el directorio de domino",
+        Reason::UserUnknown,
+    ),
+    ("non répertorié dans l'annuaire domino", Reason::UserUnknown),
+    ("domino ディレクトリには見つかりません", Reason::UserUnknown),
     // OpenSMTPD (smtpd/mta.c, smtpd/queue.c).
     ("envelope expired", Reason::Expired),
     ("could not retrieve credentials", Reason::SecurityError),

@@ -788,6 +788,51 @@ fn opensmtpd_own_texts() {
 }
 
 #[test]
+fn domino_in_its_languages() {
+    // HCL Domino's "was not delivered to: ... because:" notice.
+    let notice = |text: &str| {
+        let raw = format!(
+            "From: Postmaster <postmaster@domino.customer.example>\nTo: owner@sender.example\n\
+             Subject: DELIVERY FAILURE: x\nContent-Type: text/plain; charset=utf-8\n\n\
+             Your message\n\n  Subject: Test Bounce\n\nwas not delivered to:\n\n\
+             \x20 partner@customer.example\n\nbecause:\n\n  {text}\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    for (text, reason) in [
+        (
+            "Cannot route mail to user (partner@customer.example)",
+            Reason::Filtered,
+        ),
+        (
+            "Several matches found in Domino Directory",
+            Reason::SystemError,
+        ),
+        (
+            "User partner (partner@customer.example) not listed in Domino Directory",
+            Reason::UserUnknown,
+        ),
+        (
+            "El usuario partner no se encuentra en el Directorio de Domino",
+            Reason::UserUnknown,
+        ),
+        (
+            "Utilisateur partner non répertorié dans l'annuaire Domino",
+            Reason::UserUnknown,
+        ),
+        (
+            "ユーザー partner は Domino ディレクトリには見つかりません",
+            Reason::UserUnknown,
+        ),
+    ] {
+        let r = notice(text);
+        assert_eq!(r.len(), 1, "{text}: {r:#?}");
+        assert_eq!(r[0].recipient, "partner@customer.example", "{text}");
+        assert_eq!(r[0].reason, reason, "{text}");
+    }
+}
+
+#[test]
 fn a_google_workspace_notice_about_the_sender_names_the_returned_recipient() {
     // Google's notice that the sender's 'Send mail as' setup is broken names
     // no address in its text and has no delivery-status fields; its
