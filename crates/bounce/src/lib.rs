@@ -136,7 +136,7 @@ fn decode(f: &Flat) -> Vec<Record> {
             (d, Decoder::AmazonSES)
         } else if let Some(d) = from_text(f, original) {
             d
-        } else if let Some(d) = unnamed_recipient(f, original()) {
+        } else if let Some(d) = unnamed_recipient(f, original) {
             (vec![d], decoder_for(f, Decoder::RFC3464))
         } else if let Some(v) = auto_reply(f) {
             (vec![v], Decoder::RFC3834)
@@ -253,13 +253,16 @@ fn failed_recipients(f: &Flat) -> Vec<String> {
 /// A delivery report that names no recipient at all (Postfix's "Delivery
 /// report unavailable"): the returned message's only `To:` address is the one
 /// that failed; why is unknown.
-fn unnamed_recipient(f: &Flat, original: &OriginalHeaders) -> Option<Draft> {
-    let [to] = original.to.as_slice() else {
-        return None;
-    };
+fn unnamed_recipient<'f>(
+    f: &Flat,
+    original: impl FnOnce() -> &'f OriginalHeaders,
+) -> Option<Draft> {
     if f.report_type != "delivery-status" {
         return None;
     }
+    let [to] = original().to.as_slice() else {
+        return None;
+    };
     Some(Draft {
         recipient: to.clone(),
         action: Some(Action::Failed),
@@ -905,7 +908,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         // The reporting MTA's own words say what it meant (Exchange's codes).
         preset: d
             .preset
-            .or_else(|| rules::reporting_mta_reason(&lower_diag)),
+            .or_else(|| rules::REPORTING_MTA.first_in(&lower_diag)),
         hint: d.hint,
         status: &status,
         reply,

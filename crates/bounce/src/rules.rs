@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 
 const PHRASES_JSON: &str = include_str!("../rules/phrases.json");
 const VENDOR_JSON: &str = include_str!("../rules/vendor.json");
+const REPORTING_MTA_JSON: &str = include_str!("../rules/reporting_mta.json");
 
 #[derive(Deserialize, Default)]
 struct RuleSpec {
@@ -62,7 +63,8 @@ impl ReasonSet {
 
 pub(crate) static PHRASES: LazyLock<Phrases> = LazyLock::new(Phrases::compile);
 
-/// Vendor texts that decide the reason outright (`rules/vendor.json`).
+/// A table of texts and the reason each means: `rules/vendor.json`, texts
+/// that decide the reason outright, and `rules/reporting_mta.json`.
 pub(crate) struct Vendor {
     automaton: AhoCorasick,
     reasons: Vec<Reason>,
@@ -79,31 +81,43 @@ struct VendorRule {
     phrases: Vec<String>,
 }
 
-pub(crate) static VENDOR: LazyLock<Vendor> = LazyLock::new(|| {
-    let file: VendorFile =
-        serde_json::from_str(VENDOR_JSON).expect("rules/vendor.json is well-formed");
-    let mut patterns = Vec::new();
-    let mut reasons = Vec::new();
-    for rule in file.rules {
-        let reason: Reason = rule
-            .reason
-            .parse()
-            .expect("rules/vendor.json names a known reason");
-        for p in rule.phrases {
-            patterns.push(p.to_lowercase());
-            reasons.push(reason);
-        }
-    }
-    Vendor {
-        automaton: AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .expect("vendor automaton builds"),
-        reasons,
-    }
-});
+pub(crate) static VENDOR: LazyLock<Vendor> =
+    LazyLock::new(|| Vendor::load(VENDOR_JSON, "rules/vendor.json"));
 
 impl Vendor {
+    /// Compile a table of `{"rules": [{"reason", "phrases"}]}`; `name` is
+    /// the file, for the message when it is malformed (a bug of this crate).
+    fn load(json: &str, name: &str) -> Vendor {
+        let file: VendorFile = serde_json::from_str(json)
+            .unwrap_or_else(|e| panic!("{name} is not a well-formed rule table: {e}"));
+        let mut patterns = Vec::new();
+        let mut reasons = Vec::new();
+        for rule in file.rules {
+            let reason: Reason = rule
+                .reason
+                .parse()
+                .unwrap_or_else(|_| panic!("{name} names an unknown reason {:?}", rule.reason));
+            for p in rule.phrases {
+                patterns.push(p.to_lowercase());
+                reasons.push(reason);
+            }
+        }
+        Vendor {
+            automaton: AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(&patterns)
+                .unwrap_or_else(|e| panic!("{name} does not build: {e}")),
+            reasons,
+        }
+    }
+
+    /// The reason of the text that occurs first in `lower`.
+    pub(crate) fn first_in(&self, lower: &str) -> Option<Reason> {
+        self.automaton
+            .find(lower)
+            .map(|m| self.reasons[m.pattern().as_usize()])
+    }
+
     /// The reason of the first vendor text found in `lower`.
     pub(crate) fn find(&self, lower: &str) -> Option<Reason> {
         // Every vendor text present; the one listed first wins.
@@ -213,86 +227,11 @@ fn aligned(text: &str, parts: &[memchr::memmem::Finder<'static>]) -> bool {
     true
 }
 
-/// Texts and codes a reporting MTA writes about its own decision, with the
-/// reason each one means, as Sisimai's decoders for those MTAs read them:
-/// Exchange 2007 and later (`550 5.1.1 RESOLVER.ADR.RecipNotFound; not
-/// found`), Exchange 2003 (`MSEXCH:IMS:... (000C05A6) Unknown Recipient`),
-/// Courier (`No such domain.`), HCL Domino (`Cannot route mail to user`),
-/// OpenSMTPD (`No MX found for domain`). The reason is what the reporting MTA says (a
-/// preset): as with Sisimai, the ones a more specific text may overturn
-/// (system, security and network errors, unknown users and hosts, expiry,
-/// "on hold") are checked against the text first.
-const REPORTING_MTA_TEXTS: &[(&str, Reason)] = &[
-    ("resolver.adr.recipnotfound", Reason::UserUnknown),
-    ("resolver.adr.recipientnotfound", Reason::UserUnknown),
-    ("resolver.adr.exrecipnotfound", Reason::UserUnknown),
-    ("resolver.adr.badprimary", Reason::SystemError),
-    ("resolver.adr.invalidinsmtp", Reason::SystemError),
-    ("resolver.adr.ambiguous", Reason::SystemError),
-    ("resolver.adr.reciplimit", Reason::TooManyConn),
-    ("resolver.rst.authrequired", Reason::SecurityError),
-    ("resolver.rst.notauthorized", Reason::Rejected),
-    ("resolver.rst.recipsizelimit", Reason::ExceedLimit),
-    ("queue.expired", Reason::Expired),
-    ("(000c05a6)", Reason::UserUnknown),
-    ("(000c0595)", Reason::Filtered),
-    ("(00010256)", Reason::SystemError),
-    ("(000d06b5)", Reason::SystemError),
-    ("(00120270)", Reason::NetworkError),
-    ("(00050311)", Reason::ContentError),
-    ("(000502cc)", Reason::ContentError),
-    ("(000b0981)", Reason::SecurityError),
-    ("(000b099c)", Reason::OnHold),
-    ("(000b09aa)", Reason::OnHold),
-    ("(000b09b6)", Reason::OnHold),
-    ("no such domain.", Reason::HostUnknown),
-    ("this domain's dns violates rfc 1035.", Reason::SystemError),
-    ("dns lookup failed.", Reason::NetworkError),
-    // HCL Domino, in its languages.
-    ("cannot route mail to user", Reason::Filtered),
-    (
-        "several matches found in domino directory",
-        Reason::SystemError,
-    ),
-    (
-        "no se encuentra en el directorio de domino",
-        Reason::UserUnknown,
-    ),
-    ("non répertorié dans l'annuaire domino", Reason::UserUnknown),
-    ("domino ディレクトリには見つかりません", Reason::UserUnknown),
-    // OpenSMTPD (smtpd/mta.c, smtpd/queue.c).
-    ("envelope expired", Reason::Expired),
-    ("could not retrieve credentials", Reason::SecurityError),
-    ("invalid domain name", Reason::HostUnknown),
-    ("domain does not exist", Reason::HostUnknown),
-    (
-        "address family mismatch on destination mxs",
-        Reason::NetworkError,
-    ),
-    ("all routes to destination blocked", Reason::NetworkError),
-    ("bad dns lookup error code", Reason::NetworkError),
-    ("could not retrieve source address", Reason::NetworkError),
-    ("loop detected", Reason::NetworkError),
-    ("network error on destination mxs", Reason::NetworkError),
-    ("no valid route to remote mx", Reason::NetworkError),
-    ("no valid route to destination", Reason::NetworkError),
-    ("temporary failure in mx lookup", Reason::NetworkError),
-    ("destination seem to reject all mails", Reason::NotAccept),
-    ("no mx found for domain", Reason::NotAccept),
-    ("no mx found for destination", Reason::NotAccept),
-];
-
-/// The reason a reporting MTA's own text or code in `lower` (a lower-cased
-/// diagnostic) stands for; the first one in the text wins.
-pub(crate) fn reporting_mta_reason(lower: &str) -> Option<Reason> {
-    static CODES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::new(REPORTING_MTA_TEXTS.iter().map(|(code, _)| code))
-            .expect("reporting MTA text automaton builds")
-    });
-    CODES
-        .find(lower)
-        .map(|m| REPORTING_MTA_TEXTS[m.pattern().as_usize()].1)
-}
+/// What a reporting MTA writes about its own decision
+/// (`rules/reporting_mta.json`): the reason it stands for is a preset that a
+/// more specific text may overturn (see `classify`).
+pub(crate) static REPORTING_MTA: LazyLock<Vendor> =
+    LazyLock::new(|| Vendor::load(REPORTING_MTA_JSON, "rules/reporting_mta.json"));
 
 #[cfg(test)]
 mod tests {
