@@ -464,6 +464,21 @@ fn a_trend_micro_transcript_in_english_or_japanese() {
     }
 }
 
+/// Every `(text, reason)` case, made into a bounce by `make`, gives one
+/// record for `recipient` with that reason.
+fn each_gives(
+    make: impl Fn(&str) -> Vec<outcry_bounce::Record>,
+    recipient: &str,
+    cases: &[(&str, Reason)],
+) {
+    for (text, reason) in cases {
+        let r = make(text);
+        assert_eq!(r.len(), 1, "{text}: {r:#?}");
+        assert_eq!(r[0].recipient, recipient, "{text}");
+        assert_eq!(r[0].reason, *reason, "{text}");
+    }
+}
+
 #[test]
 fn exchange_ndr_codes_say_what_the_server_meant() {
     // Exchange Server's own codes give the reason (Sisimai's Exchange2007 and
@@ -483,47 +498,46 @@ fn exchange_ndr_codes_say_what_the_server_meant() {
         );
         analyze(raw.as_bytes()).unwrap()
     };
-    for (line, reason) in [
-        ("#550 5.2.0 RESOLVER.ADR.BadPrimary ##", Reason::SystemError),
-        (
-            "#550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found ##",
-            Reason::UserUnknown,
-        ),
-        (
-            "#550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients ##",
-            Reason::TooManyConn,
-        ),
-        ("#550 5.1.4 RESOLVER.ADR.Ambiguous ##", Reason::SystemError),
-        (
-            "#550 5.7.1 RESOLVER.RST.AuthRequired; authentication required ##",
-            Reason::SecurityError,
-        ),
-        (
-            "#550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized ##",
-            Reason::Rejected,
-        ),
-        (
-            "#550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient ##",
-            Reason::ExceedLimit,
-        ),
-        (
-            "#550 4.4.7 QUEUE.Expired; message expired ##",
-            Reason::Expired,
-        ),
-        (
-            "MSEXCH:IMS:NEKO:EXAMPLE:EXCHANGE 0 (00050311) Conversion to Internet format failed",
-            Reason::ContentError,
-        ),
-        (
-            "MSEXCH:IMS:NEKO:EXAMPLE:EXCHANGE 0 (00120270) Too Many Hops",
-            Reason::NetworkError,
-        ),
-    ] {
-        let r = ndr(line);
-        assert_eq!(r.len(), 1, "{line}: {r:#?}");
-        assert_eq!(r[0].recipient, "partner@customer.example", "{line}");
-        assert_eq!(r[0].reason, reason, "{line}");
-    }
+    each_gives(
+        ndr,
+        "partner@customer.example",
+        &[
+            ("#550 5.2.0 RESOLVER.ADR.BadPrimary ##", Reason::SystemError),
+            (
+                "#550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found ##",
+                Reason::UserUnknown,
+            ),
+            (
+                "#550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients ##",
+                Reason::TooManyConn,
+            ),
+            ("#550 5.1.4 RESOLVER.ADR.Ambiguous ##", Reason::SystemError),
+            (
+                "#550 5.7.1 RESOLVER.RST.AuthRequired; authentication required ##",
+                Reason::SecurityError,
+            ),
+            (
+                "#550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized ##",
+                Reason::Rejected,
+            ),
+            (
+                "#550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient ##",
+                Reason::ExceedLimit,
+            ),
+            (
+                "#550 4.4.7 QUEUE.Expired; message expired ##",
+                Reason::Expired,
+            ),
+            (
+                "MSEXCH:IMS:NEKO:EXAMPLE:EXCHANGE 0 (00050311) Conversion to Internet format failed",
+                Reason::ContentError,
+            ),
+            (
+                "MSEXCH:IMS:NEKO:EXAMPLE:EXCHANGE 0 (00120270) Too Many Hops",
+                Reason::NetworkError,
+            ),
+        ],
+    );
 }
 
 #[test]
@@ -542,67 +556,66 @@ fn qmail_and_qmail_ldap_texts() {
         );
         analyze(raw.as_bytes()).unwrap()
     };
-    for (text, reason) in [
-        (
-            "Mailaddress is administrativly disabled. (#5.2.1)",
-            Reason::Suspend,
-        ),
-        (
-            "The message exeeded the maximum size the user accepts (#5.2.3)",
-            Reason::ExceedLimit,
-        ),
-        (
-            "Unable to contact LDAP server (#4.4.3)",
-            Reason::SystemError,
-        ),
-        (
-            "Sorry, I couldn't find any host named example.invalid. (#5.1.2)",
-            Reason::HostUnknown,
-        ),
-        ("disk quota exceeded (#5.2.2)", Reason::MailboxFull),
-        (
-            "Message size exceeds fixed maximum message size: 10485760 (#5.3.4)",
-            Reason::MesgTooBig,
-        ),
-        (
-            "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)",
-            Reason::NetworkError,
-        ),
-        (
-            "Sorry. Although I'm listed as a best-preference MX or A for that host,\n\
+    each_gives(
+        bounce,
+        "partner@customer.example",
+        &[
+            (
+                "Mailaddress is administrativly disabled. (#5.2.1)",
+                Reason::Suspend,
+            ),
+            (
+                "The message exeeded the maximum size the user accepts (#5.2.3)",
+                Reason::ExceedLimit,
+            ),
+            (
+                "Unable to contact LDAP server (#4.4.3)",
+                Reason::SystemError,
+            ),
+            (
+                "Sorry, I couldn't find any host named example.invalid. (#5.1.2)",
+                Reason::HostUnknown,
+            ),
+            ("disk quota exceeded (#5.2.2)", Reason::MailboxFull),
+            (
+                "Message size exceeds fixed maximum message size: 10485760 (#5.3.4)",
+                Reason::MesgTooBig,
+            ),
+            (
+                "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)",
+                Reason::NetworkError,
+            ),
+            (
+                "Sorry. Although I'm listed as a best-preference MX or A for that host,\n\
              it isn't in my control/locals file, so I don't treat it as local. (#5.4.6)",
-            Reason::NetworkError,
-        ),
-        (
-            "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
-            Reason::NotAccept,
-        ),
-        (
-            "Remote host said: 452 Requested action not taken: mailbox unavailable (not enough free space)",
-            Reason::SystemFull,
-        ),
-        (
-            "Sorry, no mailbox here by that name. (#5.1.1)",
-            Reason::UserUnknown,
-        ),
-        (
-            "Connected to 192.0.2.135 but my name was rejected.\nRemote host said: 550 go away",
-            Reason::Blocked,
-        ),
-        (
-            "Connected to 192.0.2.225 but sender was rejected.\nRemote host said: 550 no",
-            Reason::Rejected,
-        ),
-        (
-            "I'm not going to try again; this message has been in the queue too long.",
-            Reason::Expired,
-        ),
-    ] {
-        let r = bounce(text);
-        assert_eq!(r.len(), 1, "{text}: {r:#?}");
-        assert_eq!(r[0].recipient, "partner@customer.example", "{text}");
-        assert_eq!(r[0].reason, reason, "{text}");
-    }
+                Reason::NetworkError,
+            ),
+            (
+                "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
+                Reason::NotAccept,
+            ),
+            (
+                "Remote host said: 452 Requested action not taken: mailbox unavailable (not enough free space)",
+                Reason::SystemFull,
+            ),
+            (
+                "Sorry, no mailbox here by that name. (#5.1.1)",
+                Reason::UserUnknown,
+            ),
+            (
+                "Connected to 192.0.2.135 but my name was rejected.\nRemote host said: 550 go away",
+                Reason::Blocked,
+            ),
+            (
+                "Connected to 192.0.2.225 but sender was rejected.\nRemote host said: 550 no",
+                Reason::Rejected,
+            ),
+            (
+                "I'm not going to try again; this message has been in the queue too long.",
+                Reason::Expired,
+            ),
+        ],
+    );
 }
 
 #[test]
@@ -622,40 +635,39 @@ fn exim_internal_error_texts() {
         );
         analyze(raw.as_bytes()).unwrap()
     };
-    for (text, reason) in [
-        (
-            "all host address lookups failed permanently",
-            Reason::HostUnknown,
-        ),
-        (
-            "all relevant MX records point to non-existent hosts",
-            Reason::HostUnknown,
-        ),
-        ("Unrouteable address", Reason::HostUnknown),
-        ("error: quota exceed", Reason::MailboxFull),
-        (
-            "no host found for existing SMTP connection",
-            Reason::NotAccept,
-        ),
-        (
-            "an MX or SRV record indicated no SMTP service",
-            Reason::NotAccept,
-        ),
-        ("angle-brackets nested too deep", Reason::SyntaxError),
-        ("malformed address: x may not follow y", Reason::SyntaxError),
-        ("delivery to pipe forbidden", Reason::SystemError),
-        ("local delivery failed", Reason::SystemError),
-        (
-            "Too many \"Received\" headers - suspected mail loop",
-            Reason::ContentError,
-        ),
-        ("retry timeout exceeded", Reason::Expired),
-    ] {
-        let r = bounce(text);
-        assert_eq!(r.len(), 1, "{text}: {r:#?}");
-        assert_eq!(r[0].recipient, "partner@customer.example", "{text}");
-        assert_eq!(r[0].reason, reason, "{text}");
-    }
+    each_gives(
+        bounce,
+        "partner@customer.example",
+        &[
+            (
+                "all host address lookups failed permanently",
+                Reason::HostUnknown,
+            ),
+            (
+                "all relevant MX records point to non-existent hosts",
+                Reason::HostUnknown,
+            ),
+            ("Unrouteable address", Reason::HostUnknown),
+            ("error: quota exceed", Reason::MailboxFull),
+            (
+                "no host found for existing SMTP connection",
+                Reason::NotAccept,
+            ),
+            (
+                "an MX or SRV record indicated no SMTP service",
+                Reason::NotAccept,
+            ),
+            ("angle-brackets nested too deep", Reason::SyntaxError),
+            ("malformed address: x may not follow y", Reason::SyntaxError),
+            ("delivery to pipe forbidden", Reason::SystemError),
+            ("local delivery failed", Reason::SystemError),
+            (
+                "Too many \"Received\" headers - suspected mail loop",
+                Reason::ContentError,
+            ),
+            ("retry timeout exceeded", Reason::Expired),
+        ],
+    );
 }
 
 #[test]
@@ -744,15 +756,15 @@ fn courier_own_texts() {
         );
         analyze(raw.as_bytes()).unwrap()
     };
-    for (text, reason) in [
-        ("No such domain.", Reason::HostUnknown),
-        ("This domain's DNS violates RFC 1035.", Reason::SystemError),
-        ("DNS lookup failed.", Reason::NetworkError),
-    ] {
-        let r = dsn(text);
-        assert_eq!(r.len(), 1, "{text}: {r:#?}");
-        assert_eq!(r[0].reason, reason, "{text}");
-    }
+    each_gives(
+        dsn,
+        "partner@customer.example",
+        &[
+            ("No such domain.", Reason::HostUnknown),
+            ("This domain's DNS violates RFC 1035.", Reason::SystemError),
+            ("DNS lookup failed.", Reason::NetworkError),
+        ],
+    );
 }
 
 #[test]
@@ -772,19 +784,19 @@ fn opensmtpd_own_texts() {
         );
         analyze(raw.as_bytes()).unwrap()
     };
-    for (text, reason) in [
-        ("Envelope expired", Reason::Expired),
-        ("Could not retrieve credentials", Reason::SecurityError),
-        ("Invalid domain name", Reason::HostUnknown),
-        ("Temporary failure in MX lookup", Reason::NetworkError),
-        ("No valid route to remote MX", Reason::NetworkError),
-        ("Destination seem to reject all mails", Reason::NotAccept),
-        ("No MX found for domain", Reason::NotAccept),
-    ] {
-        let r = bounce(text);
-        assert_eq!(r.len(), 1, "{text}: {r:#?}");
-        assert_eq!(r[0].reason, reason, "{text}");
-    }
+    each_gives(
+        bounce,
+        "partner@customer.example",
+        &[
+            ("Envelope expired", Reason::Expired),
+            ("Could not retrieve credentials", Reason::SecurityError),
+            ("Invalid domain name", Reason::HostUnknown),
+            ("Temporary failure in MX lookup", Reason::NetworkError),
+            ("No valid route to remote MX", Reason::NetworkError),
+            ("Destination seem to reject all mails", Reason::NotAccept),
+            ("No MX found for domain", Reason::NotAccept),
+        ],
+    );
 }
 
 #[test]
@@ -799,37 +811,36 @@ fn domino_in_its_languages() {
         );
         analyze(raw.as_bytes()).unwrap()
     };
-    for (text, reason) in [
-        (
-            "Cannot route mail to user (partner@customer.example)",
-            Reason::Filtered,
-        ),
-        (
-            "Several matches found in Domino Directory",
-            Reason::SystemError,
-        ),
-        (
-            "User partner (partner@customer.example) not listed in Domino Directory",
-            Reason::UserUnknown,
-        ),
-        (
-            "El usuario partner no se encuentra en el Directorio de Domino",
-            Reason::UserUnknown,
-        ),
-        (
-            "Utilisateur partner non répertorié dans l'annuaire Domino",
-            Reason::UserUnknown,
-        ),
-        (
-            "ユーザー partner は Domino ディレクトリには見つかりません",
-            Reason::UserUnknown,
-        ),
-    ] {
-        let r = notice(text);
-        assert_eq!(r.len(), 1, "{text}: {r:#?}");
-        assert_eq!(r[0].recipient, "partner@customer.example", "{text}");
-        assert_eq!(r[0].reason, reason, "{text}");
-    }
+    each_gives(
+        notice,
+        "partner@customer.example",
+        &[
+            (
+                "Cannot route mail to user (partner@customer.example)",
+                Reason::Filtered,
+            ),
+            (
+                "Several matches found in Domino Directory",
+                Reason::SystemError,
+            ),
+            (
+                "User partner (partner@customer.example) not listed in Domino Directory",
+                Reason::UserUnknown,
+            ),
+            (
+                "El usuario partner no se encuentra en el Directorio de Domino",
+                Reason::UserUnknown,
+            ),
+            (
+                "Utilisateur partner non répertorié dans l'annuaire Domino",
+                Reason::UserUnknown,
+            ),
+            (
+                "ユーザー partner は Domino ディレクトリには見つかりません",
+                Reason::UserUnknown,
+            ),
+        ],
+    );
 }
 
 #[test]
