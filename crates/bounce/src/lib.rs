@@ -303,6 +303,7 @@ fn from_text<'f>(
             .all(|(h, a)| !h.recipient.eq_ignore_ascii_case(a) && local(&h.recipient) == local(a));
     if !named.is_empty() && !rewritten {
         let context = text::collapse(f.note());
+        let command = Command::find_in(&context);
         hits = named
             .into_iter()
             .map(|a| {
@@ -312,6 +313,7 @@ fn from_text<'f>(
                     .unwrap_or(text::TextHit {
                         recipient: a,
                         diagnostic: context.clone(),
+                        command,
                         ..Default::default()
                     })
             })
@@ -517,7 +519,15 @@ fn arf(f: &Flat) -> Vec<Draft> {
             .find(|(k, _)| k.eq_ignore_ascii_case(n))
             .map(|(_, v)| v.clone())
     };
-    let feedback_type = get("Feedback-Type").map(|v| v.to_ascii_lowercase());
+    let orig = dsn::fields(&f.original_headers);
+    let orig_get = |n: &str| orig.iter().find(|(k, _)| k.eq_ignore_ascii_case(n));
+    // Microsoft's Junk Mail Reporting Program sends no feedback-report part:
+    // the returned message carries the complaining recipient in
+    // X-HmXmrOriginalRecipient, and every such report is a complaint.
+    let microsoft = orig_get("X-HmXmrOriginalRecipient");
+    let feedback_type = get("Feedback-Type")
+        .map(|v| v.to_ascii_lowercase())
+        .or_else(|| microsoft.map(|_| "abuse".to_string()));
     let sending_ip = get("Source-IP").and_then(|v| parse_ip(v.trim()));
     let timestamp = get("Arrival-Date")
         .or(get("Received-Date"))
@@ -532,11 +542,10 @@ fn arf(f: &Flat) -> Vec<Draft> {
         .map(|(_, v)| address::clean(v))
         .filter(|a| address::is_address(a))
         .collect();
-    if rcpts.is_empty() {
-        let orig = dsn::fields(&f.original_headers);
-        if let Some((_, to)) = orig.iter().find(|(k, _)| k.eq_ignore_ascii_case("To")) {
-            rcpts.extend(address::all_in(to));
-        }
+    if rcpts.is_empty()
+        && let Some((_, to)) = microsoft.or_else(|| orig_get("To"))
+    {
+        rcpts.extend(address::all_in(to));
     }
     if rcpts.is_empty() {
         rcpts.push("undisclosed-recipient-in-headers@libsisimai.org.invalid".to_string());

@@ -6,8 +6,39 @@ use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
 /// Phrases that name the SMTP command a server refused.
-const COMMAND_TABLE: [(&str, Command); 23] = [
+/// Besides the generic "in reply to X" forms: qmail-remote's own texts
+/// ("Connected to h but sender was rejected", "h does not like recipient",
+/// "h failed on DATA command"), DragonFly's dma ("h did not like our DATA:")
+/// Postfix's session states ("while performing the HELO handshake"), and
+/// the wordings of 1&1 and m-FILTER below.
+const COMMAND_TABLE: &[(&str, Command)] = &[
     ("refused to talk to me", Command::Helo),
+    ("but greeting failed", Command::Conn),
+    ("but my name was rejected", Command::Ehlo),
+    ("but sender was rejected", Command::Mail),
+    ("does not like recipient", Command::Rcpt),
+    ("failed on data command", Command::Data),
+    ("failed after i sent the message", Command::Data),
+    ("did not like our data", Command::Data),
+    ("did not like our final data", Command::Data),
+    ("did not like our mail from", Command::Mail),
+    ("did not like our ehlo", Command::Ehlo),
+    ("did not like our helo", Command::Helo),
+    ("while receiving the initial server greeting", Command::Conn),
+    ("while performing the helo handshake", Command::Helo),
+    ("while performing the ehlo handshake", Command::Ehlo),
+    ("while sending mail from", Command::Mail),
+    ("while sending data command", Command::Data),
+    ("while sending message body", Command::Data),
+    // 1&1 (einsundeins): "SMTP error from remote server for TEXT command".
+    ("for text command", Command::Data),
+    ("for data command", Command::Data),
+    ("for rcpt command", Command::Rcpt),
+    ("for mail command", Command::Mail),
+    // m-FILTER: "-------SMTP command\nDATA".
+    ("smtp command data", Command::Data),
+    ("smtp command rcpt", Command::Rcpt),
+    ("smtp command mail", Command::Mail),
     ("smtp:rcpt", Command::Rcpt),
     ("smtp:mail", Command::Mail),
     ("smtp:data", Command::Data),

@@ -401,10 +401,19 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     }
 }
 
-/// The last `>>> COMMAND` before the first `<<< 4xx/5xx` of a transcript.
+/// The command a transcript shows refused: the last `>>> COMMAND` before
+/// the first `<<< 5xx` that follows one, else before the first such `<<< 4xx`
+/// (a session that only deferred). Each "... while talking to host" starts a
+/// new session, so a reply with no command of its own session before it
+/// (a refused greeting) names none.
 fn transcript_command(raw: &str) -> Option<Command> {
     let mut last = None;
+    let mut deferred = None;
     for line in lines(raw) {
+        if line.starts_with("... while talking to") {
+            last = None;
+            continue;
+        }
         // Sendmail writes ">>> RCPT" / "<<< 550"; Postfix's server-side
         // transcript writes "In: RCPT" / "Out: 550".
         let t = line.trim_start();
@@ -433,11 +442,18 @@ fn transcript_command(raw: &str) -> Option<Command> {
             } else {
                 last
             };
-        } else if reply.is_some_and(|r| r.starts_with(['4', '5'])) {
-            return last;
+        } else if let Some(r) = reply
+            && last.is_some()
+        {
+            if r.starts_with('5') {
+                return last;
+            }
+            if r.starts_with('4') {
+                deferred = deferred.or(last);
+            }
         }
     }
-    None
+    deferred
 }
 
 /// Join lines, squeeze white space, cap the length.

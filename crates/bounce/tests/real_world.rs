@@ -911,3 +911,105 @@ fn a_sendmail_transcript_gives_each_recipient_its_own_session() {
     );
     assert_eq!(get("b@second.example").reason, Reason::HostUnknown);
 }
+
+#[test]
+fn the_failed_command_in_each_mta_wording() {
+    use outcry_bounce::Command;
+    // qmail-remote's texts name the command they were refused at.
+    let qmail = |text: &str| {
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: failure notice\n\n\
+             Hi. This is the qmail-send program at mx.sender.example.\n\
+             I'm afraid I wasn't able to deliver your message to the following addresses.\n\n\
+             <partner@customer.example>:\n{text}\n\n\
+             --- Below this line is a copy of the message.\n\n\
+             Return-Path: <owner@sender.example>\nTo: partner@customer.example\nSubject: x\n\nhello\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    for (text, command) in [
+        (
+            "Connected to 192.0.2.1 but greeting failed.\nRemote host said: 554 go away",
+            Command::Conn,
+        ),
+        (
+            "Connected to 192.0.2.1 but my name was rejected.\nRemote host said: 550 no",
+            Command::Ehlo,
+        ),
+        (
+            "Connected to 192.0.2.1 but sender was rejected.\nRemote host said: 553 no",
+            Command::Mail,
+        ),
+        (
+            "192.0.2.1 does not like recipient.\nRemote host said: 550 5.1.1 User unknown",
+            Command::Rcpt,
+        ),
+        (
+            "192.0.2.1 failed on DATA command.\nRemote host said: 554 no",
+            Command::Data,
+        ),
+        (
+            "192.0.2.1 failed after I sent the message.\nRemote host said: 554 5.7.1 spam",
+            Command::Data,
+        ),
+    ] {
+        let r = qmail(text);
+        assert_eq!(r.len(), 1, "{text}: {r:#?}");
+        assert_eq!(r[0].command, Some(command), "{text}");
+    }
+
+    // DragonFly's dma: "host [ip] did not like our DATA:".
+    let dma = "From: MAILER-DAEMON <>\nTo: owner@sender.example\nSubject: Mail delivery failed\n\
+               Received: from MAILER-DAEMON\n\tid e070f\n\tby df.sender.example (DragonFly Mail Agent v0.13);\n\
+               \tSun, 16 Jun 2024 18:15:07 +0900\n\n\
+               This is the DragonFly Mail Agent v0.13 at df.sender.example.\n\n\
+               There was an error delivering your mail to <partner@customer.example>.\n\n\
+               mx.customer.example [192.0.2.25] did not like our DATA:\n\
+               550 5.7.1 Message rejected as spam\n\n\
+               Original message follows.\n\nTo: partner@customer.example\nSubject: x\n\nhello\n";
+    let r = analyze(dma.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    assert_eq!(r[0].command, Some(Command::Data));
+
+    // A Sendmail transcript that was deferred by one host (no command of
+    // its own) and refused at DATA by the next: the refusal's command.
+    let sendmail = "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.sender.example>\n\
+                    To: owner@sender.example\nSubject: Returned mail: see transcript for details\n\n\
+                    \x20  ----- The following addresses had permanent fatal errors -----\n\
+                    <partner@customer.example>\n    (reason: 551 not our user)\n\n\
+                    \x20  ----- Transcript of session follows -----\n\
+                    ... while talking to mx1.customer.example.:\n\
+                    <<< 450 busy - please try later\n\
+                    ... while talking to mx2.customer.example.:\n\
+                    >>> DATA\n\
+                    <<< 551 not our user\n\
+                    550 5.1.1 <partner@customer.example>... User unknown\n\n\
+                    \x20  ----- Unsent message follows -----\n\
+                    To: partner@customer.example\nSubject: x\n\nhello\n";
+    let r = analyze(sendmail.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].command, Some(Command::Data));
+}
+
+#[test]
+fn a_microsoft_complaint_report_names_the_complainer() {
+    // Microsoft's Junk Mail Reporting Program returns the message with the
+    // complaining mailbox in X-HmXmrOriginalRecipient, and no
+    // feedback-report part: the record is that mailbox's abuse complaint.
+    let raw = "From: staff@hotmail.com\nTo: abuse-report@sender.example\n\
+               Subject: complaint about message from 192.0.2.222\nMIME-Version: 1.0\n\
+               Content-Type: multipart/mixed; boundary=\"b\"\n\n\
+               --b\nContent-Type: message/rfc822\nContent-Disposition: inline\n\n\
+               X-HmXmrOriginalRecipient: complainer@outlook.example\n\
+               Received: from smtp.sender.example ([203.0.113.245]) by mx.outlook.example;\n\
+               \x20Thu, 29 Apr 2016 23:34:45 +0000\n\
+               Date: Thu, 29 Apr 2016 23:34:45 +0200\n\
+               To: newsletter-list@sender.example\nFrom: News <news@sender.example>\n\
+               Subject: Offers\nMessage-ID: <1@sender.example>\n\nhello\n\n--b--\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "complainer@outlook.example");
+    assert_eq!(r[0].reason, Reason::Feedback);
+    assert_eq!(r[0].feedback_type.as_deref(), Some("abuse"));
+}
