@@ -982,10 +982,12 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         .sending_ip
         .or_else(|| quoted_client_ip(&d.diagnostic, &d.remote_mta))
         .or(orig.first_public_ip);
+    // Host names compare case-insensitively: one spelling per host, so the
+    // incident engine groups "BLU004-OMC3S13.hotmail.com" with its lower case.
     let reporting_mta = if d.reporting_mta.is_empty() {
-        f.received_by.clone()
+        f.received_by.to_ascii_lowercase()
     } else {
-        d.reporting_mta
+        d.reporting_mta.to_ascii_lowercase()
     };
     Record {
         recipient_domain: address::domain_of(&d.recipient),
@@ -996,7 +998,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         diagnostic: d.diagnostic,
         diagnostic_type: d.diagnostic_type,
         command: d.command,
-        remote_mta: d.remote_mta,
+        remote_mta: d.remote_mta.to_ascii_lowercase(),
         reporting_mta,
         timestamp: d.timestamp.or(f.date),
         message_id: orig.message_id.clone(),

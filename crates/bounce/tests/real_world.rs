@@ -296,7 +296,7 @@ fn shaped(text: &str, fields: &str, original: &str) -> Vec<outcry_bounce::Record
          Subject: Returned mail\n\
          Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
          --b\nContent-Type: text/plain\n\n{text}\n\n\
-         --b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.sender.example\n\n{fields}\n\n\
+         --b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; Mail.Sender.Example\n\n{fields}\n\n\
          --b\nContent-Type: text/rfc822-headers\n\n{original}\n--b--\n"
     );
     analyze(raw.as_bytes()).unwrap()
@@ -1012,4 +1012,25 @@ fn a_microsoft_complaint_report_names_the_complainer() {
     assert_eq!(r[0].recipient, "complainer@outlook.example");
     assert_eq!(r[0].reason, Reason::Feedback);
     assert_eq!(r[0].feedback_type.as_deref(), Some("abuse"));
+}
+
+#[test]
+fn host_names_come_out_in_one_spelling() {
+    // Host names are case-insensitive; the records spell them in lower case
+    // so that one host is one group downstream.
+    let r = shaped(
+        "The message could not be delivered.",
+        "Final-Recipient: rfc822; partner@customer.example\nAction: failed\nStatus: 5.1.1\n\
+         Remote-MTA: dns; MX1.Customer.Example\nDiagnostic-Code: smtp; 550 5.1.1 User unknown",
+        "From: owner@sender.example\nTo: partner@customer.example",
+    );
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].remote_mta, "mx1.customer.example");
+    assert_eq!(r[0].reporting_mta, "mail.sender.example");
+    let r = shaped(
+        "The message could not be delivered.",
+        "Final-Recipient: rfc822; partner@customer.example\nAction: failed\nStatus: 5.1.1",
+        "From: owner@sender.example\nTo: partner@customer.example",
+    );
+    assert_eq!(r[0].reporting_mta, "mail.sender.example");
 }
