@@ -488,16 +488,35 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     {
         return Decoder::Gmail;
     }
+    // What each MTA says of itself in its notification (or in the
+    // Received: line it wrote the bounce with).
+    if text.contains("this is the dragonfly mail agent") {
+        return Decoder::DragonFly;
+    }
+    if text.contains("this is the mailer-daemon, please do not reply to this e-mail") {
+        return Decoder::OpenSMTPD;
+    }
+    if text.contains("running the courier mail server") {
+        return Decoder::Courier;
+    }
+    if text.contains("domino directory") || f.received.contains("(lotus domino") {
+        return Decoder::Domino;
+    }
     if has("X-Failed-Recipients")
         || text.contains("this message was created automatically by mail delivery software")
     {
         return Decoder::Exim;
     }
-    if text.contains("this is the mail system at host") || f.header("X-Postfix-Queue-ID").is_some()
+    if text.contains("this is the mail system at host")
+        || f.header("X-Postfix-Queue-ID").is_some()
+        || f.subject.contains("SMTP server: errors from")
     {
         return Decoder::Postfix;
     }
-    if text.contains("qmail-send program") || text.contains("this is the qmail") {
+    if text.contains("qmail-send program")
+        || text.contains("this is the qmail")
+        || (f.received.contains("(qmail ") && f.received.contains("invoked for bounce"))
+    {
         return Decoder::Qmail;
     }
     if text.contains("transcript of session follows") {

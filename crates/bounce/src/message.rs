@@ -35,6 +35,9 @@ pub(crate) struct Flat {
     pub original_headers: String,
     /// The `by` host of the topmost `Received:` header of the bounce.
     pub received_by: String,
+    /// The topmost `Received:` header of the bounce, lower-cased: where the
+    /// bounce was written ("(qmail 10000 invoked for bounce)").
+    pub received: String,
     /// Where the notification ends in `text` (the returned message follows).
     pub note_end: usize,
     /// The first attached message, whole (a forwarded bounce is decoded from it).
@@ -188,10 +191,11 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             .unwrap_or("")
             .to_ascii_lowercase();
     }
-    if let Some(r) = msg.header_raw(HeaderName::Received)
-        && let Some(c) = RECEIVED_BY.captures(r)
-    {
-        f.received_by = c[1].trim_end_matches('.').to_ascii_lowercase();
+    if let Some(r) = msg.header_raw(HeaderName::Received) {
+        if let Some(c) = RECEIVED_BY.captures(r) {
+            f.received_by = c[1].trim_end_matches('.').to_ascii_lowercase();
+        }
+        f.received = r.to_ascii_lowercase();
     }
 
     for part in msg.parts.iter() {

@@ -212,6 +212,14 @@ pub enum Decoder {
     /// The fml mailing-list manager.
     #[serde(rename = "FML")]
     Fml,
+    /// DragonFly BSD's mail agent (dma).
+    DragonFly,
+    /// OpenSMTPD.
+    OpenSMTPD,
+    /// The Courier mail server.
+    Courier,
+    /// HCL (Lotus) Domino / Notes.
+    Domino,
     /// Any other text notification, decoded by the generic text reader.
     Text,
 }
@@ -232,6 +240,10 @@ impl Decoder {
             Decoder::GoogleGroups => "GoogleGroups",
             Decoder::AmazonSES => "AmazonSES",
             Decoder::Fml => "FML",
+            Decoder::DragonFly => "DragonFly",
+            Decoder::OpenSMTPD => "OpenSMTPD",
+            Decoder::Courier => "Courier",
+            Decoder::Domino => "Domino",
             Decoder::Text => "Text",
         }
     }

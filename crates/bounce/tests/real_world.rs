@@ -797,6 +797,10 @@ fn opensmtpd_own_texts() {
             ("No MX found for domain", Reason::NotAccept),
         ],
     );
+    assert_eq!(
+        bounce("Envelope expired")[0].decoded_by,
+        outcry_bounce::Decoder::OpenSMTPD
+    );
 }
 
 #[test]
@@ -971,6 +975,7 @@ fn the_failed_command_in_each_mta_wording() {
     assert_eq!(r.len(), 1, "{r:#?}");
     assert_eq!(r[0].recipient, "partner@customer.example");
     assert_eq!(r[0].command, Some(Command::Data));
+    assert_eq!(r[0].decoded_by, outcry_bounce::Decoder::DragonFly);
 
     // A Sendmail transcript that was deferred by one host (no command of
     // its own) and refused at DATA by the next: the refusal's command.
