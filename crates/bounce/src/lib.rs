@@ -504,6 +504,8 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     }
     if has("X-Failed-Recipients")
         || text.contains("this message was created automatically by mail delivery software")
+        || text.contains("has been frozen by the system filter")
+        || text.contains("was frozen on arrival by")
     {
         return Decoder::Exim;
     }
@@ -933,9 +935,16 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     );
     let facts = Facts {
         rhost,
-        // The reporting MTA's own words say what it meant (Exchange's codes).
+        // The reporting MTA's own words say what it meant (Exchange's codes);
+        // Exim and qmail refused at EHLO/HELO mean the sending host was
+        // refused, as Sisimai's decoders for them say.
         preset: d
             .preset
+            .or_else(|| {
+                (matches!(decoder, Decoder::Exim | Decoder::Qmail)
+                    && matches!(d.command, Some(Command::Ehlo | Command::Helo)))
+                .then_some(Reason::Blocked)
+            })
             .or_else(|| rules::REPORTING_MTA.first_in(&lower_diag)),
         hint: d.hint,
         status: &status,
@@ -976,7 +985,9 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     // Exim gives up with "retry timeout exceeded" after temporary failures:
     // the failure was never a permanent refusal.
     let gave_up = lower_diag.contains("retry timeout exceeded")
-        || lower_diag.contains("have been failing for a long time");
+        || lower_diag.contains("have been failing for a long time")
+        || lower_diag.contains("retry time not reached for any host after a long failure period")
+        || (reason == Reason::Expired && lower_diag.contains("frozen"));
     let temporary = gave_up
         || d.action == Some(Action::Delayed)
         || reply.is_some_and(|c| (400..500).contains(&c))

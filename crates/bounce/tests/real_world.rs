@@ -668,6 +668,37 @@ fn exim_internal_error_texts() {
             ("retry timeout exceeded", Reason::Expired),
         ],
     );
+    // Refused at EHLO: the sending host was refused, whatever the words.
+    let r = bounce(
+        "SMTP error from remote mail server after EHLO mx.sender.example:\n    \
+         host mx.customer.example [192.0.2.1]: 550 Administrative prohibition",
+    );
+    assert_eq!(r[0].reason, Reason::Blocked);
+    // Given up after a long run of temporary failures: expired, and a
+    // temporary status, not a permanent refusal.
+    for text in [
+        "retry timeout exceeded",
+        "retry time not reached for any host after a long failure period",
+        "all hosts have been failing for a long time and were last tried after this message arrived",
+    ] {
+        let r = bounce(text);
+        assert_eq!(r[0].reason, Reason::Expired, "{text}");
+        assert!(r[0].status.starts_with("4."), "{text}: {}", r[0].status);
+    }
+    // A message frozen in the queue (Exim's notice to the postmaster).
+    let frozen = "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\n\
+                  To: postmaster@sender.example\nSubject: Message frozen\n\n\
+                  Message 1P1YNN-0003AD-Ga has been frozen by the system filter.\n\
+                  The sender is <owner@sender.example>.\n\n\
+                  The following address(es) have yet to be delivered:\n\
+                  \x20 partner@customer.example\n\n\
+                  ------ This is a copy of the message, including all the headers. ------\n\n\
+                  From: owner@sender.example\nTo: partner@customer.example\nSubject: x\n\nhello\n";
+    let r = analyze(frozen.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    assert_eq!(r[0].reason, Reason::Expired);
+    assert_eq!(r[0].decoded_by, outcry_bounce::Decoder::Exim);
 }
 
 #[test]
