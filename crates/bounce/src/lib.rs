@@ -302,6 +302,20 @@ fn from_text<'f>(
             .zip(&named)
             .all(|(h, a)| !h.recipient.eq_ignore_ascii_case(a) && local(&h.recipient) == local(a));
     if !named.is_empty() && !rewritten {
+        // An address in the text that the header does not name is no
+        // recipient: quoted in a refusal ("Unknown user: a@b", "<a@b>
+        // (generated from ...)") it must not cut the text of the named
+        // recipient above it short. Read again without it.
+        let others: Vec<String> = hits
+            .iter()
+            .map(|h| h.recipient.clone())
+            .filter(|a| !named.iter().any(|n| n.eq_ignore_ascii_case(a)))
+            .collect();
+        if !others.is_empty() && hits.len() > others.len() {
+            let mut exclude = excluded_addresses(f);
+            exclude.extend(others);
+            hits = text::scan(f.note(), &exclude);
+        }
         let context = text::collapse(f.note());
         let command = Command::find_in(&context);
         hits = named

@@ -699,6 +699,45 @@ fn exim_internal_error_texts() {
     assert_eq!(r[0].recipient, "partner@customer.example");
     assert_eq!(r[0].reason, Reason::Expired);
     assert_eq!(r[0].decoded_by, outcry_bounce::Decoder::Exim);
+    // The refusal quotes another address (the mailbox a forward led to):
+    // the header names the recipient, and the quoted address must not cut
+    // the recipient's text short.
+    let with_x_failed = |text: &str| {
+        let raw = format!(
+            "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\nTo: owner@sender.example\n\
+             Subject: Mail delivery failed: returning message to sender\n\
+             X-Failed-Recipients: partner@customer.example\n\n\
+             This message was created automatically by mail delivery software.\n\n\
+             A message that you sent could not be delivered to one or more of its\n\
+             recipients. This is a permanent error. The following address(es) failed:\n\n\
+             \x20 partner@customer.example\n    host mx.customer.example [192.0.2.1]\n\
+             \x20   SMTP error from remote mail server after RCPT TO:<partner@customer.example>:\n\
+             \x20   {text}\n\n\
+             ------ This is a copy of the message, including all the headers. ------\n\n\
+             Return-path: <owner@sender.example>\nTo: partner@customer.example\nSubject: x\n\nhello\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    for (text, reason) in [
+        (
+            "Unknown user: forwarded@elsewhere.example",
+            Reason::UserUnknown,
+        ),
+        (
+            "<forwarded@elsewhere.example>: mailbox is full",
+            Reason::MailboxFull,
+        ),
+    ] {
+        let r = with_x_failed(text);
+        assert_eq!(r.len(), 1, "{text}: {r:#?}");
+        assert_eq!(r[0].recipient, "partner@customer.example");
+        assert_eq!(r[0].reason, reason, "{text}");
+        assert!(
+            r[0].diagnostic.contains(text),
+            "{text}: {}",
+            r[0].diagnostic
+        );
+    }
 }
 
 #[test]
