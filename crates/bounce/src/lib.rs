@@ -959,7 +959,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
                     && matches!(d.command, Some(Command::Ehlo | Command::Helo)))
                 .then_some(Reason::Blocked)
             })
-            .or_else(|| rules::REPORTING_MTA.first_in(&lower_diag)),
+            .or_else(|| rules::REPORTING_MTA.first_in(&lower_diag, decoder)),
         hint: d.hint,
         status: &status,
         reply,

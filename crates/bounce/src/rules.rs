@@ -6,6 +6,7 @@
 //! Aho-Corasick automaton, so a diagnostic text is scanned once and yields the
 //! set of reasons whose phrases it contains.
 
+use crate::Decoder;
 use crate::Reason;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Deserialize;
@@ -68,6 +69,9 @@ pub(crate) static PHRASES: LazyLock<Phrases> = LazyLock::new(Phrases::compile);
 pub(crate) struct Vendor {
     automaton: AhoCorasick,
     reasons: Vec<Reason>,
+    /// The decoder a text belongs to, when it means its reason only in that
+    /// MTA's own notice (qmail's "Unable to ..."); `None` for every notice.
+    decoders: Vec<Option<Decoder>>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +82,8 @@ struct VendorFile {
 #[derive(Deserialize)]
 struct VendorRule {
     reason: String,
+    #[serde(default)]
+    decoder: Option<Decoder>,
     phrases: Vec<String>,
 }
 
@@ -92,6 +98,7 @@ impl Vendor {
             .unwrap_or_else(|e| panic!("{name} is not a well-formed rule table: {e}"));
         let mut patterns = Vec::new();
         let mut reasons = Vec::new();
+        let mut decoders = Vec::new();
         for rule in file.rules {
             let reason: Reason = rule
                 .reason
@@ -100,6 +107,7 @@ impl Vendor {
             for p in rule.phrases {
                 patterns.push(p.to_lowercase());
                 reasons.push(reason);
+                decoders.push(rule.decoder);
             }
         }
         Vendor {
@@ -108,22 +116,28 @@ impl Vendor {
                 .build(&patterns)
                 .unwrap_or_else(|e| panic!("{name} does not build: {e}")),
             reasons,
+            decoders,
         }
     }
 
-    /// The reason of the text that occurs first in `lower`.
-    pub(crate) fn first_in(&self, lower: &str) -> Option<Reason> {
+    /// The reason of the text that occurs first in `lower`, among the texts
+    /// of every notice and those of `decoder`'s own.
+    pub(crate) fn first_in(&self, lower: &str, decoder: Decoder) -> Option<Reason> {
         self.automaton
-            .find(lower)
+            .find_overlapping_iter(lower)
+            .filter(|m| self.decoders[m.pattern().as_usize()].is_none_or(|d| d == decoder))
+            .min_by_key(|m| (m.start(), m.pattern()))
             .map(|m| self.reasons[m.pattern().as_usize()])
     }
 
-    /// The reason of the first vendor text found in `lower`.
+    /// The reason of the first vendor text found in `lower` (texts of every
+    /// notice only).
     pub(crate) fn find(&self, lower: &str) -> Option<Reason> {
         // Every vendor text present; the one listed first wins.
         self.automaton
             .find_overlapping_iter(lower)
             .map(|m| m.pattern().as_usize())
+            .filter(|&i| self.decoders[i].is_none())
             .min()
             .map(|i| self.reasons[i])
     }
@@ -246,6 +260,21 @@ mod tests {
         assert!(s.has(Reason::MailboxFull));
         let s = PHRASES.scan("quota nothing");
         assert!(!s.has(Reason::MailboxFull));
+    }
+
+    #[test]
+    fn a_decoders_own_texts_hold_only_in_its_notices() {
+        let text = "unable to switch to /home/partner. (#4.3.0)";
+        assert_eq!(
+            REPORTING_MTA.first_in(text, Decoder::Qmail),
+            Some(Reason::SystemError)
+        );
+        assert_eq!(REPORTING_MTA.first_in(text, Decoder::Postfix), None);
+        // Texts of every notice hold in all of them.
+        assert_eq!(
+            REPORTING_MTA.first_in("550 5.1.1 resolver.adr.recipnotfound", Decoder::Postfix),
+            Some(Reason::UserUnknown)
+        );
     }
 
     #[test]

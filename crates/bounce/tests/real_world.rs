@@ -602,6 +602,15 @@ fn qmail_and_qmail_ldap_texts() {
                 "Sorry, no mailbox here by that name. (#5.1.1)",
                 Reason::UserUnknown,
             ),
+            // qmail-local's own failures.
+            (
+                "Unable to switch to /home/partner. (#4.3.0)",
+                Reason::SystemError,
+            ),
+            (
+                "/usr/local/bin/filter: bad interpreter: No such file or directory",
+                Reason::SystemError,
+            ),
             (
                 "Connected to 192.0.2.135 but my name was rejected.\nRemote host said: 550 go away",
                 Reason::Blocked,
