@@ -1016,6 +1016,16 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         };
         status = code_reason.pseudo_status(temporary).unwrap_or_default();
     }
+    // A reply code of another class than the status says nothing the
+    // status does not overrule (Postfix defers a greeting's "554" with
+    // status 4.0.0): keep one of the status's class from the text, if any,
+    // as Sisimai does.
+    let reply = match (status.as_bytes().first(), reply) {
+        (Some(&c @ (b'4' | b'5')), Some(r)) if b'0' + (r / 100) as u8 != c => {
+            status::find_reply_of_class(&d.diagnostic, c)
+        }
+        _ => reply,
+    };
     let action = match reason {
         Reason::Feedback | Reason::Vacation => None,
         Reason::Delivered => Some(Action::Delivered),

@@ -53,12 +53,59 @@ pub fn find_reply(text: &str) -> Option<u16> {
         let Ok(code) = c[1].parse::<u16>() else {
             continue;
         };
+        if !is_reply_code(code) {
+            continue;
+        }
         if code >= 400 {
             return Some(code);
         }
         first.get_or_insert(code);
     }
     first
+}
+
+/// Does `text` quote a failure reply code, defined or not ("542 ...
+/// Rejected" is a server's failure line even if 542 is no RFC code)?
+pub fn quotes_failure_reply(text: &str) -> bool {
+    REPLY_RE
+        .captures_iter(text)
+        .any(|c| c[1].parse::<u16>().is_ok_and(|code| code >= 400))
+}
+
+/// A failure reply code of the given class (`b'4'` or `b'5'`) in `text`.
+pub fn find_reply_of_class(text: &str, class: u8) -> Option<u16> {
+    REPLY_RE
+        .captures_iter(text)
+        .filter_map(|c| c[1].parse::<u16>().ok())
+        .find(|&code| is_reply_code(code) && b'0' + (code / 100) as u8 == class)
+}
+
+/// The reply codes RFC 5321 and its extensions define (RFC 1985, 2645,
+/// 3207, 4954, 5248, 7504), as Sisimai lists them: "542" in a text is a
+/// number, not a reply code.
+fn is_reply_code(code: u16) -> bool {
+    matches!(
+        code,
+        211 | 214
+            | 220
+            | 221
+            | 235
+            | 250..=253
+            | 421
+            | 422
+            | 430
+            | 432
+            | 450..=455
+            | 458
+            | 459
+            | 500..=504
+            | 521
+            | 523..=525
+            | 530
+            | 533..=535
+            | 538
+            | 550..=556
+    )
 }
 
 /// Choose between the `Status:` field and the code quoted in the error text.
@@ -164,6 +211,15 @@ pub fn reason_of(status: &str) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_defined_reply_codes_count() {
+        assert_eq!(find_reply("Reason: 542 a@b Rejected"), None);
+        assert!(quotes_failure_reply("Reason: 542 a@b Rejected"));
+        assert_eq!(find_reply("542 x 550 5.1.1 unknown"), Some(550));
+        assert_eq!(find_reply_of_class("421 busy 554 no", b'5'), Some(554));
+        assert_eq!(find_reply_of_class("554 no service", b'4'), None);
+    }
 
     #[test]
     fn finds_codes_in_text() {

@@ -335,7 +335,7 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
     let single = blocks.len() == 1;
     for (addr, block) in blocks {
         // No failure code of its own (a "222" byte count is not one).
-        let weak = crate::status::find_reply(&block).is_none_or(|c| c < 400)
+        let weak = !crate::status::quotes_failure_reply(&block)
             && crate::status::find_status(&block).is_none();
         if single && weak {
             let whole = note.to_string();

@@ -1099,6 +1099,29 @@ fn a_microsoft_complaint_report_names_the_complainer() {
 }
 
 #[test]
+fn a_reply_code_of_another_class_than_the_status_is_dropped() {
+    // Postfix defers a greeting's 554 with status 4.0.0: the record keeps
+    // no reply code of the wrong class (as Sisimai), and stays temporary.
+    let r = shaped(
+        "<partner@customer.example>: host mx.customer.example[192.0.2.1] refused to talk to me: 554 Blocked",
+        "Final-Recipient: rfc822; partner@customer.example\nAction: delayed\nStatus: 4.0.0\n\
+         Diagnostic-Code: X-Postfix; host mx.customer.example[192.0.2.1] refused to talk to me: 554 Blocked",
+        "From: owner@sender.example\nTo: partner@customer.example",
+    );
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].status, "4.0.0");
+    assert_eq!(r[0].reply_code, None);
+    // One of the status's class in the text is kept.
+    let r = shaped(
+        "<partner@customer.example>: host mx.customer.example[192.0.2.1] said: 421 busy, then 554 no",
+        "Final-Recipient: rfc822; partner@customer.example\nAction: failed\nStatus: 5.0.0\n\
+         Diagnostic-Code: smtp; 421 busy, then 554 no",
+        "From: owner@sender.example\nTo: partner@customer.example",
+    );
+    assert_eq!(r[0].reply_code, Some(554));
+}
+
+#[test]
 fn host_names_come_out_in_one_spelling() {
     // Host names are case-insensitive; the records spell them in lower case
     // so that one host is one group downstream.
