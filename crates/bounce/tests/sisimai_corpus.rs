@@ -18,6 +18,7 @@ use std::path::PathBuf;
 const FLOOR_REASON: f64 = 98.8;
 const FLOOR_STATUS: f64 = 98.8;
 const FLOOR_RECIPIENT: f64 = 99.0;
+const FLOOR_REPLY: f64 = 99.5;
 
 fn corpus() -> PathBuf {
     if let Ok(p) = std::env::var("OUTCRY_SISIMAI_CORPUS") {
@@ -38,6 +39,7 @@ struct Score {
     reason: usize,
     status: usize,
     recipient: usize,
+    reply: usize,
     both: usize,
 }
 
@@ -98,6 +100,8 @@ fn score(variant: &str) -> (Score, Vec<String>) {
             s.status += ok_status as usize;
             s.both += (ok_reason && ok_status) as usize;
             s.recipient += (r.recipient.to_lowercase() == rcpt) as usize;
+            let reply = r.reply_code.map(|c| c.to_string()).unwrap_or_default();
+            s.reply += (reply == e["replycode"].as_str().unwrap_or("")) as usize;
             if !ok_reason {
                 misses.push(format!(
                     "{file}: reason {} expected {}",
@@ -130,12 +134,13 @@ fn messages(raw: &[u8]) -> Vec<&[u8]> {
 fn lf_originals_meet_the_floors() {
     let (s, misses) = score("lf");
     eprintln!(
-        "LF rows {}: reason {:.2}%  status {:.2}%  both {:.2}%  recipient {:.2}%",
+        "LF rows {}: reason {:.2}%  status {:.2}%  both {:.2}%  recipient {:.2}%  reply code {:.2}%",
         s.rows,
         s.pct(s.reason),
         s.pct(s.status),
         s.pct(s.both),
-        s.pct(s.recipient)
+        s.pct(s.recipient),
+        s.pct(s.reply)
     );
     for m in misses.iter().take(40) {
         eprintln!("  {m}");
@@ -159,6 +164,11 @@ fn lf_originals_meet_the_floors() {
         s.pct(s.recipient) >= FLOOR_RECIPIENT,
         "recipient accuracy {:.2}% < {FLOOR_RECIPIENT}%",
         s.pct(s.recipient)
+    );
+    assert!(
+        s.pct(s.reply) >= FLOOR_REPLY,
+        "reply code accuracy {:.2}% < {FLOOR_REPLY}%",
+        s.pct(s.reply)
     );
 }
 
