@@ -128,6 +128,8 @@ fn decode(f: &Flat) -> Vec<Record> {
     let (drafts, decoder) =
         if !f.feedback.is_empty() || f.report_type == "feedback-report" || complaint {
             (arf(f), Decoder::ARF)
+        } else if let Some(d) = apple_unsubscribe(f) {
+            (vec![d], Decoder::ARF)
         } else if let Some(d) = listserv::parse(f) {
             (d, Decoder::Fml)
         } else if let Some(d) = from_dsn(f) {
@@ -608,6 +610,26 @@ fn arf(f: &Flat) -> Vec<Draft> {
             ..Draft::default()
         })
         .collect()
+}
+
+/// Apple Mail's "Unsubscribe" button sends the list a message marked
+/// `X-Apple-Unsubscribe: true` from the subscriber: an opt-out request, the
+/// sender being the address to take off the list.
+fn apple_unsubscribe(f: &Flat) -> Option<Draft> {
+    let marked = f
+        .header("X-Apple-Unsubscribe")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if !marked || !address::is_address(&f.from) {
+        return None;
+    }
+    Some(Draft {
+        recipient: f.from.clone(),
+        preset: Some(Reason::Feedback),
+        feedback_type: Some("opt-out".to_string()),
+        diagnostic: text::collapse(&f.text).chars().take(200).collect(),
+        timestamp: f.date,
+        ..Draft::default()
+    })
 }
 
 /// RFC 3834 auto-replies (out-of-office): the replying person is the record.

@@ -90,6 +90,7 @@ const WANTED_HEADERS: &[&str] = &[
     "X-Postfix-Queue-ID",
     "X-SES-Outgoing",
     "X-MLServer",
+    "X-Apple-Unsubscribe",
 ];
 
 /// The bounce's own header fields that the MIME parser and the decoders
