@@ -1157,3 +1157,30 @@ fn an_apple_mail_unsubscribe_is_an_opt_out_of_its_sender() {
     let plain = raw.replace("X-Apple-Unsubscribe: true\n", "");
     assert!(analyze(plain.as_bytes()).unwrap().is_empty());
 }
+
+#[test]
+fn gmail_own_dns_texts() {
+    // Gmail's notices when it could not even find the recipient's server.
+    let bounce = |text: &str| {
+        let raw = format!(
+            "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\nTo: owner@sender.example\n\
+             Subject: Delivery Status Notification (Failure)\nX-Failed-Recipients: partner@customer.example\n\n\
+             Delivery to the following recipient failed permanently:\n\n     partner@customer.example\n\n\
+             Technical details of permanent failure:\n{text}\n\n----- Original message -----\n\n\
+             From: owner@sender.example\nTo: partner@customer.example\nSubject: x\n\nhello\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    each_gives(
+        bounce,
+        "partner@customer.example",
+        &[
+            ("DNS Error: Domain name not found", Reason::HostUnknown),
+            (
+                "DNS Error: DNS server returned answer with no data",
+                Reason::HostUnknown,
+            ),
+            ("DNS Error: Could not contact DNS servers", Reason::Expired),
+        ],
+    );
+}
