@@ -5,8 +5,33 @@ use crate::record::Action;
 use crate::{Draft, Reason};
 use serde_json::Value;
 
-/// Drafts from an SES JSON notification in `text`, if there is one.
+/// Drafts from an SES JSON notification in `text`, if there is one: the
+/// notification itself (SNS "raw message delivery"), or the SNS envelope
+/// that carries it as a string in its `Message` field.
 pub(crate) fn parse(text: &str) -> Option<Vec<Draft>> {
+    match sns_message(text) {
+        Some(inner) => notification(&inner),
+        None => notification(text),
+    }
+}
+
+/// The `Message` of an SNS notification envelope (`{"Type":
+/// "Notification", ..., "Message": "{\"notificationType\": ...}"}`) when
+/// it holds an SES notification. Only the first JSON document counts: SNS
+/// appends an unsubscribe footer after it.
+fn sns_message(text: &str) -> Option<String> {
+    let at = text.find("\"Message\"")?;
+    let start = text[..at].rfind('{')?;
+    let envelope: Value = serde_json::Deserializer::from_str(&text[start..])
+        .into_iter::<Value>()
+        .next()?
+        .ok()?;
+    let message = envelope["Message"].as_str()?;
+    (message.contains("\"notificationType\"") || message.contains("\"eventType\""))
+        .then(|| message.to_string())
+}
+
+fn notification(text: &str) -> Option<Vec<Draft>> {
     let start = text
         .find("{\"notificationType\"")
         .or_else(|| text.find("{\"eventType\""))?;

@@ -1184,3 +1184,30 @@ fn gmail_own_dns_texts() {
         ],
     );
 }
+
+#[test]
+fn an_ses_notification_inside_an_sns_envelope() {
+    // SNS e-mail subscriptions without raw delivery send the SES
+    // notification as a JSON string in the envelope's "Message", followed
+    // by an unsubscribe footer.
+    let ses = r#"{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"General","bouncedRecipients":[{"emailAddress":"partner@customer.example","action":"failed","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"}],"timestamp":"2016-10-21T06:58:02.245Z","reportingMTA":"dsn; a27-33.smtp-out.us-west-2.amazonses.com"},"mail":{"source":"owner@sender.example","destination":["partner@customer.example"]}}"#;
+    let envelope = serde_json::json!({
+        "Type": "Notification",
+        "MessageId": "02f86d9b-eecf-573d-b47d-3d1850750c30",
+        "TopicArn": "arn:aws:sns:us-west-2:123456789012:SES",
+        "Message": ses,
+    });
+    let raw = format!(
+        "From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: owner@sender.example\n\
+         Subject: AWS Notification Message\nContent-Type: text/plain; charset=UTF-8\n\n\
+         {}\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n\
+         https://sns.us-west-2.amazonaws.com/unsubscribe.html?SubscriptionArn=x\n",
+        serde_json::to_string_pretty(&envelope).unwrap()
+    );
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    assert_eq!(r[0].reason, Reason::UserUnknown);
+    assert_eq!(r[0].status, "5.1.1");
+    assert_eq!(r[0].decoded_by, outcry_bounce::Decoder::AmazonSES);
+}
