@@ -401,48 +401,29 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     }
 }
 
-/// The command a transcript shows refused: the last `>>> COMMAND` before
-/// the first `<<< 5xx` that follows one, else before the first such `<<< 4xx`
-/// (a session that only deferred). Each "... while talking to host" starts a
-/// new session, so a reply with no command of its own session before it
-/// (a refused greeting) names none.
+/// The command a transcript shows refused.
+///
+/// Sendmail prints only the exchanges that went wrong (">>> DATA",
+/// "<<< 550 ..."): its first command is the one refused, and replies with
+/// no command at all were refused at the greeting, which Sisimai counts as
+/// EHLO. Postfix's server-side transcript ("In: EHLO" / "Out: 250" ...)
+/// prints the whole session: there the command is the last "In:" before
+/// the first 5xx "Out:", else before the first 4xx.
 fn transcript_command(raw: &str) -> Option<Command> {
+    let mut sendmail_reply = false;
     let mut last = None;
     let mut deferred = None;
     for line in lines(raw) {
-        if line.starts_with("... while talking to") {
-            last = None;
-            continue;
-        }
-        // Sendmail writes ">>> RCPT" / "<<< 550"; Postfix's server-side
-        // transcript writes "In: RCPT" / "Out: 550".
         let t = line.trim_start();
-        let (sent, reply) = if let Some(rest) = t.strip_prefix("In:") {
-            (Some(rest), None)
-        } else if let Some(rest) = t.strip_prefix("Out:") {
-            (None, Some(rest.trim_start()))
-        } else if let Some(rest) = t.strip_prefix(">>>") {
-            (Some(rest), None)
-        } else {
-            (None, t.strip_prefix("<<< "))
-        };
-        if let Some(cmd) = sent {
-            let c = cmd.trim().as_bytes();
-            let starts = |p: &[u8]| c.len() >= p.len() && c[..p.len()].eq_ignore_ascii_case(p);
-            last = if starts(b"RCPT") {
-                Some(Command::Rcpt)
-            } else if starts(b"MAIL") {
-                Some(Command::Mail)
-            } else if starts(b"DATA") || c == b"." {
-                Some(Command::Data)
-            } else if starts(b"EHLO") {
-                Some(Command::Ehlo)
-            } else if starts(b"HELO") {
-                Some(Command::Helo)
-            } else {
-                last
-            };
-        } else if let Some(r) = reply
+        if let Some(cmd) = t.strip_prefix(">>>") {
+            if let Some(c) = command_word(cmd) {
+                return Some(c);
+            }
+        } else if t.starts_with("<<<") {
+            sendmail_reply = true;
+        } else if let Some(cmd) = t.strip_prefix("In:") {
+            last = command_word(cmd).or(last);
+        } else if let Some(r) = t.strip_prefix("Out:").map(str::trim_start)
             && last.is_some()
         {
             if r.starts_with('5') {
@@ -453,7 +434,28 @@ fn transcript_command(raw: &str) -> Option<Command> {
             }
         }
     }
-    deferred
+    deferred.or(sendmail_reply.then_some(Command::Ehlo))
+}
+
+/// The SMTP command a client line starts with ("RCPT To:<a>", "DATA", ".").
+fn command_word(line: &str) -> Option<Command> {
+    let c = line.trim().as_bytes();
+    let starts = |p: &[u8]| c.len() >= p.len() && c[..p.len()].eq_ignore_ascii_case(p);
+    if starts(b"RCPT") {
+        Some(Command::Rcpt)
+    } else if starts(b"MAIL") {
+        Some(Command::Mail)
+    } else if starts(b"DATA") || c == b"." {
+        Some(Command::Data)
+    } else if starts(b"EHLO") {
+        Some(Command::Ehlo)
+    } else if starts(b"HELO") {
+        Some(Command::Helo)
+    } else if starts(b"QUIT") {
+        Some(Command::Quit)
+    } else {
+        None
+    }
 }
 
 /// Join lines, squeeze white space, cap the length.

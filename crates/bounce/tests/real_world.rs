@@ -1074,6 +1074,39 @@ fn the_failed_command_in_each_mta_wording() {
     let r = analyze(sendmail.as_bytes()).unwrap();
     assert_eq!(r.len(), 1, "{r:#?}");
     assert_eq!(r[0].command, Some(Command::Data));
+
+    // Only a reply, no command: refused at the greeting (EHLO, as Sisimai).
+    let greeting = sendmail
+        .replace(
+            "... while talking to mx2.customer.example.:\n>>> DATA\n",
+            "",
+        )
+        .replace("<<< 551 not our user\n", "<<< 554 no SMTP service here\n");
+    let r = analyze(greeting.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].command, Some(Command::Ehlo));
+
+    // Postfix's server-side transcript prints the whole session: the refused
+    // command is the one before the 5xx, not the first.
+    let smtpd = "From: MAILER-DAEMON@mx.sender.example (Mail Delivery System)\n\
+                 To: postmaster@mx.sender.example\n\
+                 Subject: Postfix SMTP server: errors from client.example[192.0.2.9]\n\n\
+                 Transcript of session follows.\n\n\
+                 \x20Out: 220 mx.sender.example ESMTP Postfix\n\
+                 \x20In:  EHLO client.example\n\
+                 \x20Out: 250 mx.sender.example\n\
+                 \x20In:  MAIL FROM:<owner@client.example>\n\
+                 \x20Out: 250 2.1.0 Ok\n\
+                 \x20In:  RCPT TO:<partner@sender.example>\n\
+                 \x20Out: 550 5.1.1 <partner@sender.example>: Recipient address rejected: User unknown in local recipient table\n\
+                 \x20In:  QUIT\n\
+                 \x20Out: 221 2.0.0 Bye\n\n\
+                 For other details, see the local mail logfile\n";
+    let r = analyze(smtpd.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@sender.example");
+    assert_eq!(r[0].command, Some(Command::Rcpt));
+    assert_eq!(r[0].reason, Reason::UserUnknown);
 }
 
 #[test]
