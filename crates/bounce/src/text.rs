@@ -89,6 +89,18 @@ static HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\bhost|\bserver|talking to|\bby)\s+\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\]?").unwrap()
 });
 
+/// The host an MTA names in its own verdict on the remote server: qmail's
+/// "192.0.2.1 does not like recipient." / "Giving up on 192.0.2.1." /
+/// "Connected to 192.0.2.1 but ...", DragonFly's "mx.example [192.0.2.25]
+/// did not like our RCPT TO:".
+static VERDICT_HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let host = r"[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3}";
+    Regex::new(&format!(
+        r"(?im)^\s*({host})(?: \[[0-9a-f.:]+\])? (?:did not like our|does not like recipient|failed on data command|failed after i sent the message)|\b(?:giving up on|connected to) ({host})"
+    ))
+    .unwrap()
+});
+
 /// The lines of `text` as `str::lines` gives them (the `\r` of a `\r\n`
 /// dropped, no empty line after a final newline), found with the SIMD `memchr`
 /// instead of the standard library's portable one: line splitting runs over
@@ -384,14 +396,22 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     };
     let command = transcript_command(raw).or_else(|| Command::find_in(raw));
     // "Client host [192.0.2.1] blocked" names the sender, not the server.
-    let remote_mta = HOST_RE
-        .captures_iter(raw)
-        .find(|c| {
-            let start = c.get(0).map_or(0, |m| m.start());
-            let before = &raw.as_bytes()[start.saturating_sub(7)..start];
-            !before.eq_ignore_ascii_case(b"client ")
+    let remote_mta = VERDICT_HOST_RE
+        .captures(raw)
+        .and_then(|c| c.get(1).or(c.get(2)))
+        .map(|m| m.as_str())
+        .or_else(|| {
+            HOST_RE
+                .captures_iter(raw)
+                .find(|c| {
+                    let start = c.get(0).map_or(0, |m| m.start());
+                    let before = &raw.as_bytes()[start.saturating_sub(7)..start];
+                    !before.eq_ignore_ascii_case(b"client ")
+                })
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str())
         })
-        .map(|c| c[1].trim_end_matches('.').to_ascii_lowercase())
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
         .unwrap_or_default();
     TextHit {
         recipient,

@@ -1010,6 +1010,13 @@ fn the_failed_command_in_each_mta_wording() {
         );
         analyze(raw.as_bytes()).unwrap()
     };
+    let r = qmail(
+        "192.0.2.1 does not like recipient.\nRemote host said: 550 5.1.1 User unknown\nGiving up on 192.0.2.1.",
+    );
+    assert_eq!(
+        r[0].remote_mta, "192.0.2.1",
+        "qmail names the host it gave up on"
+    );
     for (text, command) in [
         (
             "Connected to 192.0.2.1 but greeting failed.\nRemote host said: 554 go away",
@@ -1055,6 +1062,18 @@ fn the_failed_command_in_each_mta_wording() {
     assert_eq!(r[0].recipient, "partner@customer.example");
     assert_eq!(r[0].command, Some(Command::Data));
     assert_eq!(r[0].decoded_by, outcry_bounce::Decoder::DragonFly);
+    // The host that refused, as dma names it.
+    assert_eq!(r[0].remote_mta, "mx.customer.example");
+    // dma's own DNS failure.
+    let r = analyze(
+        dma.replace(
+            "mx.customer.example [192.0.2.25] did not like our DATA:\n550 5.7.1 Message rejected as spam",
+            "DNS lookup failure: host customer.example not found",
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r[0].reason, Reason::HostUnknown);
 
     // A Sendmail transcript that was deferred by one host (no command of
     // its own) and refused at DATA by the next: the refusal's command.
