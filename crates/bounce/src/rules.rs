@@ -124,9 +124,8 @@ impl Vendor {
     /// of every notice and those of `decoder`'s own.
     pub(crate) fn first_in(&self, lower: &str, decoder: Decoder) -> Option<Reason> {
         self.automaton
-            .find_overlapping_iter(lower)
-            .filter(|m| self.decoders[m.pattern().as_usize()].is_none_or(|d| d == decoder))
-            .min_by_key(|m| (m.start(), m.pattern()))
+            .find_iter(lower)
+            .find(|m| self.decoders[m.pattern().as_usize()].is_none_or(|d| d == decoder))
             .map(|m| self.reasons[m.pattern().as_usize()])
     }
 

@@ -9,6 +9,11 @@ use serde_json::Value;
 /// notification itself (SNS "raw message delivery"), or the SNS envelope
 /// that carries it as a string in its `Message` field.
 pub(crate) fn parse(text: &str) -> Option<Vec<Draft>> {
+    // Both forms name the notification's type (escaped in an envelope).
+    let names = |w: &[u8]| memchr::memmem::find(text.as_bytes(), w).is_some();
+    if !names(b"notificationType") && !names(b"eventType") {
+        return None;
+    }
     match sns_message(text) {
         Some(inner) => notification(&inner),
         None => notification(text),

@@ -67,9 +67,14 @@ pub fn find_reply(text: &str) -> Option<u16> {
 /// Does `text` quote a failure reply code, defined or not ("542 ...
 /// Rejected" is a server's failure line even if 542 is no RFC code)?
 pub fn quotes_failure_reply(text: &str) -> bool {
-    REPLY_RE
-        .captures_iter(text)
-        .any(|c| c[1].parse::<u16>().is_ok_and(|code| code >= 400))
+    // The match is the code with one character of context on each side; its
+    // first digit is the code's.
+    REPLY_RE.find_iter(text).any(|m| {
+        m.as_str()
+            .bytes()
+            .find(u8::is_ascii_digit)
+            .is_some_and(|d| d == b'4' || d == b'5')
+    })
 }
 
 /// A failure reply code of the given class (`b'4'` or `b'5'`) in `text`.

@@ -9,6 +9,7 @@
 
 use crate::address::{ADDR_RE, clean};
 use crate::record::Command;
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -87,6 +88,22 @@ static SENTENCE_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\bhost|\bserver|talking to|\bby)\s+\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\]?").unwrap()
+});
+
+/// The verdict phrases of [`VERDICT_HOST_RE`], to skip the regex (which has
+/// no literal to search for first) when none occurs.
+static VERDICT: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([
+            "did not like our",
+            "does not like recipient",
+            "failed on data command",
+            "failed after i sent the message",
+            "giving up on",
+            "connected to",
+        ])
+        .expect("verdict phrases build")
 });
 
 /// The host an MTA names in its own verdict on the remote server: qmail's
@@ -396,8 +413,10 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     };
     let command = transcript_command(raw).or_else(|| Command::find_in(raw));
     // "Client host [192.0.2.1] blocked" names the sender, not the server.
-    let remote_mta = VERDICT_HOST_RE
-        .captures(raw)
+    let remote_mta = VERDICT
+        .is_match(raw)
+        .then(|| VERDICT_HOST_RE.captures(raw))
+        .flatten()
         .and_then(|c| c.get(1).or(c.get(2)))
         .map(|m| m.as_str())
         .or_else(|| {
