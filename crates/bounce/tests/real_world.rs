@@ -816,6 +816,38 @@ fn i_ua_and_cloudflare_refusals() {
         "554 5.7.1 Upstream error, try again later",
     );
     assert_eq!(r[0].reason, Reason::SystemError);
+    // Zoho Mail's own refusal texts.
+    for (text, reason) in [
+        (
+            "550 5.1.1 User does not exist - <partner@zoho.example>",
+            Reason::UserUnknown,
+        ),
+        (
+            "554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam.",
+            Reason::Rejected,
+        ),
+        (
+            "554 5.7.7 Email policy violation detected",
+            Reason::PolicyViolation,
+        ),
+        (
+            "550 5.7.1 Email rejected per DMARC policy for zoho.com",
+            Reason::AuthFailure,
+        ),
+    ] {
+        let r = refusal("partner@zoho.example", "mx.zoho.com", text);
+        assert_eq!(r[0].reason, reason, "{text}");
+    }
+    // KDDI (au): a blanked address is a filter's answer, a named one an
+    // unknown user.
+    let r = refusal("partner@au.com", "msmx.au.com", "550 : User unknown");
+    assert_eq!(r[0].reason, Reason::Filtered);
+    let r = refusal(
+        "partner@au.com",
+        "msmx.au.com",
+        "550 <partner@au.com>: User unknown",
+    );
+    assert_eq!(r[0].reason, Reason::UserUnknown);
 }
 
 #[test]
