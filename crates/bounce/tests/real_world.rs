@@ -1295,3 +1295,28 @@ fn an_ses_notification_inside_an_sns_envelope() {
     assert_eq!(r[0].status, "5.1.1");
     assert_eq!(r[0].decoded_by, outcry_bounce::Decoder::AmazonSES);
 }
+
+#[test]
+fn qmail_own_connection_text_holds_in_qmail_notices_only() {
+    // qmail-remote's "Sorry, I wasn't able to establish an SMTP connection"
+    // is its network error; a qmail-like notice from another MTA that adds
+    // "in the queue too long" has given up: expired (as Sisimai reads both).
+    let text = "<partner@customer.example>:\n\
+                Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n\
+                I'm not going to try again; this message has been in the queue too long.\n";
+    let other = format!(
+        "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: failure notice\n\n\
+         Message from sender.example.\nUnable to deliver message to the following address(es).\n\n\
+         {text}\n--- Original message follows.\n\nTo: partner@customer.example\nSubject: x\n\nhello\n"
+    );
+    let r = analyze(other.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].reason, Reason::Expired);
+    let qmail = other.replace(
+        "Message from sender.example.\nUnable to deliver message to the following address(es).",
+        "Hi. This is the qmail-send program at mx.sender.example.",
+    );
+    let r = analyze(qmail.as_bytes()).unwrap();
+    assert_eq!(r[0].decoded_by, outcry_bounce::Decoder::Qmail);
+    assert_eq!(r[0].reason, Reason::NetworkError);
+}
