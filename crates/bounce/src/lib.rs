@@ -480,7 +480,7 @@ fn looks_like_bounce(f: &Flat) -> bool {
 fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     /// What the MTAs write of themselves in their notices, found in one pass
     /// (each index is a bit of `said` below).
-    const MARKS: [&str; 16] = [
+    const MARKS: [&str; 27] = [
         "delivery has failed",
         "microsoft exchange",
         "outlook.com",
@@ -497,6 +497,20 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
         "qmail-send program",
         "this is the qmail",
         "transcript of session follows",
+        // qmail and the services that run it (Yahoo!), as Sisimai's qmail
+        // decoder knows their openings; they count with a qmail subject or
+        // Received: line only.
+        "sorry, we were unable to deliver your message to the following address",
+        "unable to deliver your message to the following addresses",
+        "he/her is not ",
+        "su mensaje no pudo ser entregado",
+        "this is the machine generated message from mail service",
+        "this is the mail delivery agent at",
+        "unable to deliver message to the following address",
+        "unfortunately, your mail was not delivered to the following address:",
+        "your mail message to the following address",
+        "your message to the following addresses",
+        "we're sorry.",
     ];
     static MARKER: LazyLock<AhoCorasick> = LazyLock::new(|| {
         AhoCorasick::builder()
@@ -566,9 +580,12 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     {
         return Decoder::Postfix;
     }
+    let qmail_sent =
+        f.subject.trim().eq_ignore_ascii_case("failure notice") || f.received.contains("(qmail ");
     if says("qmail-send program")
         || says("this is the qmail")
         || (f.received.contains("(qmail ") && f.received.contains("invoked for bounce"))
+        || (qmail_sent && said >> 16 != 0)
     {
         return Decoder::Qmail;
     }

@@ -1305,18 +1305,42 @@ fn qmail_own_connection_text_holds_in_qmail_notices_only() {
                 Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n\
                 I'm not going to try again; this message has been in the queue too long.\n";
     let other = format!(
-        "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: failure notice\n\n\
+        "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: Permanent Delivery Failure\n\n\
          Message from sender.example.\nUnable to deliver message to the following address(es).\n\n\
          {text}\n--- Original message follows.\n\nTo: partner@customer.example\nSubject: x\n\nhello\n"
     );
     let r = analyze(other.as_bytes()).unwrap();
     assert_eq!(r.len(), 1, "{r:#?}");
     assert_eq!(r[0].reason, Reason::Expired);
-    let qmail = other.replace(
-        "Message from sender.example.\nUnable to deliver message to the following address(es).",
-        "Hi. This is the qmail-send program at mx.sender.example.",
-    );
+    let qmail = other
+        .replace(
+            "Message from sender.example.\nUnable to deliver message to the following address(es).",
+            "Hi. This is the qmail-send program at mx.sender.example.",
+        )
+        .replace("Permanent Delivery Failure", "failure notice");
     let r = analyze(qmail.as_bytes()).unwrap();
     assert_eq!(r[0].decoded_by, outcry_bounce::Decoder::Qmail);
     assert_eq!(r[0].reason, Reason::NetworkError);
+    // Yahoo!'s qmail: a "Failure Notice" with qmail's opening is qmail's,
+    // and its "Unable to deliver message after multiple retries" is qmail's
+    // own system error, not the notice's "we were unable to deliver".
+    let yahoo = "From: MAILER-DAEMON@yahoo.example\nTo: owner@sender.example\nSubject: Failure Notice\n\n\
+                 Sorry, we were unable to deliver your message to the following address.\n\n\
+                 <partner@customer.example>:\n\
+                 Unable to deliver message after multiple retries, giving up.\n\n\
+                 --- Below this line is a copy of the message.\n\nTo: partner@customer.example\nSubject: x\n\nhello\n";
+    let r = analyze(yahoo.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].decoded_by, outcry_bounce::Decoder::Qmail);
+    assert_eq!(r[0].reason, Reason::SystemError);
+    let r = analyze(
+        yahoo
+            .replace(
+                "Unable to deliver message after multiple retries, giving up.",
+                "No mx record found for domain=customer.example",
+            )
+            .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r[0].reason, Reason::NotAccept);
 }
