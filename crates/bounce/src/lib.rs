@@ -217,11 +217,15 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             {
                 d.diagnostic = texts[0].diagnostic.clone();
             }
-            // Nothing else explains this recipient: the Status comment does.
-            if d.diagnostic.is_empty()
-                && let Some(c) = &r.status_comment
-            {
-                d.diagnostic = c.clone();
+            // The Status comment explains the code ("5.2.1 (mailbox disabled,
+            // not accepting messages)"): alone when nothing else does, else
+            // after the text when it says something the text does not.
+            if let Some(c) = &r.status_comment {
+                if d.diagnostic.is_empty() {
+                    d.diagnostic = c.clone();
+                } else if !d.diagnostic.to_lowercase().contains(&c.to_lowercase()) {
+                    d.diagnostic = format!("{} ({c})", d.diagnostic);
+                }
             }
             if let Some(mailer_error) = &exit_status
                 && let Some(line) = text::lines(f.note()).map(str::trim).find(|l| {

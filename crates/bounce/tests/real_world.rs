@@ -1344,3 +1344,22 @@ fn qmail_own_connection_text_holds_in_qmail_notices_only() {
     .unwrap();
     assert_eq!(r[0].reason, Reason::NotAccept);
 }
+
+#[test]
+fn the_status_comment_says_what_the_code_meant() {
+    // PowerMTA explains its status code in a comment; the refusal text
+    // alone says "User Unknown", the comment says the mailbox is disabled.
+    let r = shaped(
+        "The message could not be delivered.",
+        "Final-Recipient: rfc822; partner@customer.example\nAction: failed\n\
+         Status: 5.2.1 (mailbox disabled, not accepting messages)\n\
+         Diagnostic-Code: smtp;550 5.2.1 <partner@customer.example>... User Unknown",
+        "From: owner@sender.example\nTo: partner@customer.example",
+    );
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].reason, Reason::Suspend);
+    assert!(
+        r[0].diagnostic
+            .ends_with("(mailbox disabled, not accepting messages)")
+    );
+}

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Floors, in percent of expected rows (LF originals).
-const FLOOR_REASON: f64 = 99.5;
+const FLOOR_REASON: f64 = 99.7;
 const FLOOR_STATUS: f64 = 99.2;
 const FLOOR_RECIPIENT: f64 = 99.0;
 const FLOOR_REPLY: f64 = 99.5;
