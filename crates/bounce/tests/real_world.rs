@@ -1363,3 +1363,50 @@ fn the_status_comment_says_what_the_code_meant() {
             .ends_with("(mailbox disabled, not accepting messages)")
     );
 }
+
+#[test]
+fn reporting_mtas_own_words_in_a_plain_report() {
+    // Texts that Google Workspace, KDDI (au) and Lotus Notes write of their
+    // own decisions, as Sisimai's decoders for them read them; they hold in
+    // a plain delivery report too.
+    let report = |text: &str| {
+        shaped(
+            "The message could not be delivered.",
+            &format!(
+                "Final-Recipient: rfc822; partner@customer.example\nAction: failed\nStatus: 5.0.0\n\
+                 Diagnostic-Code: smtp; {text}"
+            ),
+            "From: owner@sender.example\nTo: partner@customer.example",
+        )
+    };
+    each_gives(
+        report,
+        "partner@customer.example",
+        &[
+            (
+                "DNS Error: DNS type 'mx' lookup of customer.example responded with code NXDOMAIN",
+                Reason::NetworkError,
+            ),
+            (
+                "DNS Error: DNS type 'mx' lookup of customer.example had no relevant answers.",
+                Reason::NetworkError,
+            ),
+            (
+                "The domain customer.example has a Null MX and does not accept mail",
+                Reason::NotAccept,
+            ),
+            (
+                "Due to the following SMTP relay error, the message was not delivered",
+                Reason::NoRelaying,
+            ),
+            (
+                "As the remote domain doesnt exist, the message was not delivered",
+                Reason::HostUnknown,
+            ),
+            (
+                "Message has exceeded maximum hop count (25)",
+                Reason::NetworkError,
+            ),
+        ],
+    );
+}
