@@ -1407,6 +1407,10 @@ fn reporting_mtas_own_words_in_a_plain_report() {
                 "Message has exceeded maximum hop count (25)",
                 Reason::NetworkError,
             ),
+            (
+                "The user(s) account is temporarily limited.",
+                Reason::Suspend,
+            ),
         ],
     );
 }
