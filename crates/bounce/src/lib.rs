@@ -482,9 +482,8 @@ fn looks_like_bounce(f: &Flat) -> bool {
 
 /// Name the MTA family from the bounce's headers and text.
 fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
-    /// What the MTAs write of themselves in their notices, found in one pass
-    /// (each index is a bit of `said` below).
-    const MARKS: [&str; 27] = [
+    /// What the MTAs write of themselves in their notices.
+    const MARKS: [&str; 16] = [
         "delivery has failed",
         "microsoft exchange",
         "outlook.com",
@@ -501,9 +500,11 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
         "qmail-send program",
         "this is the qmail",
         "transcript of session follows",
-        // qmail and the services that run it (Yahoo!), as Sisimai's qmail
-        // decoder knows their openings; they count with a qmail subject or
-        // Received: line only.
+    ];
+    /// The openings of qmail and the services that run it (Yahoo!), as
+    /// Sisimai's qmail decoder knows them; they count with a qmail subject
+    /// or Received: line only.
+    const QMAIL_OPENINGS: [&str; 11] = [
         "sorry, we were unable to deliver your message to the following address",
         "unable to deliver your message to the following addresses",
         "he/her is not ",
@@ -516,21 +517,23 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
         "your message to the following addresses",
         "we're sorry.",
     ];
+    // Both lists in one case-insensitive pass: bit i of `said` is pattern i,
+    // the marks first, then the qmail openings.
     static MARKER: LazyLock<AhoCorasick> = LazyLock::new(|| {
         AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(MARKS)
+            .build(MARKS.iter().chain(&QMAIL_OPENINGS))
             .expect("decoder marks build")
     });
     let said = MARKER
         .find_overlapping_iter(f.note())
         .fold(0u32, |bits, m| bits | 1 << m.pattern().as_u32());
     let says = |mark: &str| {
-        MARKS
-            .iter()
-            .position(|m| *m == mark)
-            .is_some_and(|i| said & (1 << i) != 0)
+        let i = MARKS.iter().position(|m| *m == mark);
+        debug_assert!(i.is_some(), "{mark:?} is not one of MARKS");
+        i.is_some_and(|i| said & (1 << i) != 0)
     };
+    let qmail_opening = said >> MARKS.len() != 0;
     let has = |n: &str| f.header(n).is_some();
     let from = f.from.to_ascii_lowercase();
     if has("X-MS-Exchange-Message-Is-Ndr")
@@ -589,7 +592,7 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     if says("qmail-send program")
         || says("this is the qmail")
         || (f.received.contains("(qmail ") && f.received.contains("invoked for bounce"))
-        || (qmail_sent && said >> 16 != 0)
+        || (qmail_sent && qmail_opening)
     {
         return Decoder::Qmail;
     }

@@ -90,30 +90,42 @@ static HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\bhost|\bserver|talking to|\bby)\s+\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\]?").unwrap()
 });
 
-/// The verdict phrases of [`VERDICT_HOST_RE`], to skip the regex (which has
-/// no literal to search for first) when none occurs.
+/// What an MTA writes of the remote host in its own verdict, after naming
+/// it: qmail's "192.0.2.1 does not like recipient.", DragonFly's
+/// "mx.example [192.0.2.25] did not like our RCPT TO:".
+const VERDICTS_AFTER_HOST: [&str; 4] = [
+    "did not like our",
+    "does not like recipient",
+    "failed on data command",
+    "failed after i sent the message",
+];
+/// ... and before naming it: qmail's "Giving up on 192.0.2.1.", "Connected
+/// to 192.0.2.1 but ...".
+const VERDICTS_BEFORE_HOST: [&str; 2] = ["giving up on", "connected to"];
+
+/// The verdicts, to skip [`VERDICT_HOST_RE`] (which has no literal to
+/// search for first) when none occurs.
 static VERDICT: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
-        .build([
-            "did not like our",
-            "does not like recipient",
-            "failed on data command",
-            "failed after i sent the message",
-            "giving up on",
-            "connected to",
-        ])
+        .build(VERDICTS_AFTER_HOST.iter().chain(&VERDICTS_BEFORE_HOST))
         .expect("verdict phrases build")
 });
 
-/// The host an MTA names in its own verdict on the remote server: qmail's
-/// "192.0.2.1 does not like recipient." / "Giving up on 192.0.2.1." /
-/// "Connected to 192.0.2.1 but ...", DragonFly's "mx.example [192.0.2.25]
-/// did not like our RCPT TO:".
+/// The host an MTA names in its own verdict on the remote server.
 static VERDICT_HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
     let host = r"[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3}";
+    let alternatives = |words: &[&str]| {
+        words
+            .iter()
+            .map(|w| regex::escape(w))
+            .collect::<Vec<_>>()
+            .join("|")
+    };
     Regex::new(&format!(
-        r"(?im)^\s*({host})(?: \[[0-9a-f.:]+\])? (?:did not like our|does not like recipient|failed on data command|failed after i sent the message)|\b(?:giving up on|connected to) ({host})"
+        r"(?im)^\s*({host})(?: \[[0-9a-f.:]+\])? (?:{})|\b(?:{}) ({host})",
+        alternatives(&VERDICTS_AFTER_HOST),
+        alternatives(&VERDICTS_BEFORE_HOST),
     ))
     .unwrap()
 });
