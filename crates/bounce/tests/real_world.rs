@@ -540,24 +540,44 @@ fn exchange_ndr_codes_say_what_the_server_meant() {
     );
 }
 
+/// A qmail-send failure notice for partner@customer.example with `text`
+/// as its account of the failure.
+fn qmail_notice(text: &str) -> Vec<outcry_bounce::Record> {
+    let raw = format!(
+        "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: failure notice\n\n\
+         Hi. This is the qmail-send program at mx.sender.example.\n\
+         I'm afraid I wasn't able to deliver your message to the following addresses.\n\
+         This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
+         <partner@customer.example>:\n{text}\n\n\
+         --- Below this line is a copy of the message.\n\n\
+         Return-Path: <owner@sender.example>\nTo: partner@customer.example\nSubject: x\n\nhello\n"
+    );
+    analyze(raw.as_bytes()).unwrap()
+}
+
+/// An Exim failure notice for partner@customer.example: `headers` added to
+/// its own, `text` (lines after the first indented by four) under the
+/// address.
+fn exim_notice(headers: &str, text: &str) -> Vec<outcry_bounce::Record> {
+    let raw = format!(
+        "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\nTo: owner@sender.example\n\
+         Subject: Mail delivery failed: returning message to sender\n{headers}\n\
+         This message was created automatically by mail delivery software.\n\n\
+         A message that you sent could not be delivered to one or more of its\n\
+         recipients. This is a permanent error. The following address(es) failed:\n\n\
+         \x20 partner@customer.example\n    {text}\n\n\
+         ------ This is a copy of the message, including all the headers. ------\n\n\
+         Return-path: <owner@sender.example>\nTo: partner@customer.example\nSubject: x\n\nhello\n"
+    );
+    analyze(raw.as_bytes()).unwrap()
+}
+
 #[test]
 fn qmail_and_qmail_ldap_texts() {
     // qmail's own texts (qmail-send, qmail-remote, qmail-local) and the
     // qmail-ldap patch's, as Sisimai's qmail decoder reads them.
-    let bounce = |text: &str| {
-        let raw = format!(
-            "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: failure notice\n\n\
-             Hi. This is the qmail-send program at mx.sender.example.\n\
-             I'm afraid I wasn't able to deliver your message to the following addresses.\n\
-             This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
-             <partner@customer.example>:\n{text}\n\n\
-             --- Below this line is a copy of the message.\n\n\
-             Return-Path: <owner@sender.example>\nTo: partner@customer.example\nSubject: x\n\nhello\n"
-        );
-        analyze(raw.as_bytes()).unwrap()
-    };
     each_gives(
-        bounce,
+        qmail_notice,
         "partner@customer.example",
         &[
             (
@@ -631,19 +651,7 @@ fn qmail_and_qmail_ldap_texts() {
 fn exim_internal_error_texts() {
     // Exim's own error texts (router, transport and address parser), as
     // Sisimai's Exim decoder reads them.
-    let bounce = |text: &str| {
-        let raw = format!(
-            "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\nTo: owner@sender.example\n\
-             Subject: Mail delivery failed: returning message to sender\n\n\
-             This message was created automatically by mail delivery software.\n\n\
-             A message that you sent could not be delivered to one or more of its\n\
-             recipients. This is a permanent error. The following address(es) failed:\n\n\
-             \x20 partner@customer.example\n    {text}\n\n\
-             ------ This is a copy of the message, including all the headers. ------\n\n\
-             Return-path: <owner@sender.example>\nTo: partner@customer.example\nSubject: x\n\nhello\n"
-        );
-        analyze(raw.as_bytes()).unwrap()
-    };
+    let bounce = |text: &str| exim_notice("", text);
     each_gives(
         bounce,
         "partner@customer.example",
@@ -712,20 +720,13 @@ fn exim_internal_error_texts() {
     // the header names the recipient, and the quoted address must not cut
     // the recipient's text short.
     let with_x_failed = |text: &str| {
-        let raw = format!(
-            "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\nTo: owner@sender.example\n\
-             Subject: Mail delivery failed: returning message to sender\n\
-             X-Failed-Recipients: partner@customer.example\n\n\
-             This message was created automatically by mail delivery software.\n\n\
-             A message that you sent could not be delivered to one or more of its\n\
-             recipients. This is a permanent error. The following address(es) failed:\n\n\
-             \x20 partner@customer.example\n    host mx.customer.example [192.0.2.1]\n\
-             \x20   SMTP error from remote mail server after RCPT TO:<partner@customer.example>:\n\
-             \x20   {text}\n\n\
-             ------ This is a copy of the message, including all the headers. ------\n\n\
-             Return-path: <owner@sender.example>\nTo: partner@customer.example\nSubject: x\n\nhello\n"
-        );
-        analyze(raw.as_bytes()).unwrap()
+        exim_notice(
+            "X-Failed-Recipients: partner@customer.example\n",
+            &format!(
+                "host mx.customer.example [192.0.2.1]\n    \
+                 SMTP error from remote mail server after RCPT TO:<partner@customer.example>:\n    {text}"
+            ),
+        )
     };
     for (text, reason) in [
         (
@@ -1031,17 +1032,7 @@ fn a_sendmail_transcript_gives_each_recipient_its_own_session() {
 fn the_failed_command_in_each_mta_wording() {
     use outcry_bounce::Command;
     // qmail-remote's texts name the command they were refused at.
-    let qmail = |text: &str| {
-        let raw = format!(
-            "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: failure notice\n\n\
-             Hi. This is the qmail-send program at mx.sender.example.\n\
-             I'm afraid I wasn't able to deliver your message to the following addresses.\n\n\
-             <partner@customer.example>:\n{text}\n\n\
-             --- Below this line is a copy of the message.\n\n\
-             Return-Path: <owner@sender.example>\nTo: partner@customer.example\nSubject: x\n\nhello\n"
-        );
-        analyze(raw.as_bytes()).unwrap()
-    };
+    let qmail = qmail_notice;
     let r = qmail(
         "192.0.2.1 does not like recipient.\nRemote host said: 550 5.1.1 User unknown\nGiving up on 192.0.2.1.",
     );
