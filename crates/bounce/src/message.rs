@@ -3,7 +3,7 @@
 //! the returned original message's headers. Bodies of the original message
 //! are never kept.
 
-use mail_parser::{HeaderName, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Encoding, HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 use regex::Regex;
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -212,6 +212,7 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
         let is_attachment_name = part.attachment_name().is_some();
         match &part.body {
             PartType::Text(t) => {
+                let t = mislabelled_utf8(msg.raw_message(), part, t).unwrap_or(t);
                 if ctype == "message" || sub.contains("delivery-status") {
                     f.dsn.push(t.to_string());
                 } else if sub == "rfc822-headers" || sub == "rfc822-header" {
@@ -271,6 +272,20 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
     }
     f.note_end = crate::text::notification(&f.text).len();
     Some(f)
+}
+
+/// The text of a part whose declared charset cannot be right: decoding it
+/// gave replacement characters, yet its bytes (after the transfer encoding)
+/// are valid UTF-8. au EZweb, for one, labels UTF-8 text `iso-2022-jp`, a
+/// 7-bit charset, which leaves every Japanese line unreadable.
+fn mislabelled_utf8<'a>(raw: &'a [u8], part: &MessagePart<'_>, text: &str) -> Option<&'a str> {
+    if !text.contains('\u{FFFD}') || part.encoding != Encoding::None {
+        return None;
+    }
+    let body = raw.get(part.offset_body as usize..part.offset_end as usize)?;
+    std::str::from_utf8(body)
+        .ok()
+        .filter(|s| !s.contains('\u{FFFD}'))
 }
 
 fn push_text(dst: &mut String, t: &str) {

@@ -1402,6 +1402,38 @@ fn reporting_mtas_own_words_in_a_plain_report() {
                 "The user(s) account is temporarily limited.",
                 Reason::Suspend,
             ),
+            (
+                "The user(s) account is disabled. <partner@customer.example>: user unknown",
+                Reason::Suspend,
+            ),
+            (
+                "The user(s) account is temporarily over quota.",
+                Reason::MailboxFull,
+            ),
         ],
     );
+}
+
+#[test]
+fn utf8_text_labelled_with_a_7bit_charset_is_read_as_utf8() {
+    // au EZweb writes UTF-8 Japanese in a part it labels iso-2022-jp (a 7-bit
+    // charset): decoded as labelled, every Japanese line is replacement
+    // characters.
+    let raw = "From: Mail Administrator <Postmaster@ezweb.ne.jp>\nTo: owner@sender.example\n\
+Subject: Mail System Error - Returned Mail\nMIME-Version: 1.0\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain; charset=iso-2022-jp\nContent-Transfer-Encoding: 7bit\n\n\
+次のあて先へのメッセージはエラーのため送信できませんでした。\n\n\
+The user(s) account is disabled.\n\n<partner@ezweb.ne.jp>: user unknown\n\n\
+--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; lsean.ezweb.ne.jp\n\n\
+Final-Recipient: rfc822; partner@ezweb.ne.jp\nAction: failed\nStatus: 5.0.0\n\n--B--\n";
+    let r = outcry_bounce::analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert!(
+        r[0].diagnostic.contains("次のあて先へのメッセージ"),
+        "{}",
+        r[0].diagnostic
+    );
+    assert!(!r[0].diagnostic.contains('\u{FFFD}'), "{}", r[0].diagnostic);
+    assert_eq!(r[0].reason, Reason::Suspend);
 }
