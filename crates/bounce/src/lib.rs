@@ -483,7 +483,7 @@ fn looks_like_bounce(f: &Flat) -> bool {
 /// Name the MTA family from the bounce's headers and text.
 fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
     /// What the MTAs write of themselves in their notices.
-    const MARKS: [&str; 16] = [
+    const MARKS: [&str; 17] = [
         "delivery has failed",
         "microsoft exchange",
         "outlook.com",
@@ -497,6 +497,7 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
         "has been frozen by the system filter",
         "was frozen on arrival by",
         "this is the mail system at host",
+        "this is the postfix program",
         "qmail-send program",
         "this is the qmail",
         "transcript of session follows",
@@ -582,6 +583,7 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
         return Decoder::Exim;
     }
     if says("this is the mail system at host")
+        || says("this is the postfix program")
         || f.header("X-Postfix-Queue-ID").is_some()
         || f.subject.contains("SMTP server: errors from")
     {
@@ -1018,6 +1020,19 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         .next()
         .filter(|c| *c == '4' || *c == '5')
         .or_else(|| reply.and_then(|r| char::from_digit(u32::from(r / 100), 10)));
+    // Postfix writes what it found itself as "Diagnostic-Code: X-Postfix;
+    // host ... said: 550 ...": an SMTP reply all the same, as Sisimai's
+    // Postfix decoder reads it in a returned-mail notice (the reason is then
+    // probed from the text). Its delay notices go to Sisimai's plain RFC 3464
+    // reader, which keeps the type.
+    let returned = f.subject.trim() == "Undelivered Mail Returned to Sender"
+        || f.subject.contains("SMTP server: errors from");
+    if decoder == Decoder::Postfix
+        && returned
+        && d.diagnostic_type.eq_ignore_ascii_case("X-POSTFIX")
+    {
+        d.diagnostic_type = "SMTP".to_string();
+    }
     let lower_diag = d.diagnostic.to_lowercase();
     let rhost = rhost::find(
         &address::domain_of(&d.recipient),

@@ -1437,3 +1437,36 @@ Final-Recipient: rfc822; partner@ezweb.ne.jp\nAction: failed\nStatus: 5.0.0\n\n-
     assert!(!r[0].diagnostic.contains('\u{FFFD}'), "{}", r[0].diagnostic);
     assert_eq!(r[0].reason, Reason::Suspend);
 }
+
+#[test]
+fn postfix_reads_its_own_x_postfix_diagnostics_as_smtp_replies() {
+    // Postfix (older ones sign "This is the Postfix program") writes the
+    // remote server's reply as "Diagnostic-Code: X-Postfix; host ... said:",
+    // with a bare Status 5.0.0: the text decides, as for an SMTP reply.
+    let notice = |subject: &str| {
+        format!(
+            "From: MAILER-DAEMON@mx.sender.example (Mail Delivery System)\n\
+To: owner@sender.example\nSubject: {subject}\nMIME-Version: 1.0\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nThis is the Postfix program at host mx.sender.example.\n\n\
+<partner@customer.example>: host mx.customer.example[192.0.2.1] said: 550\n    \
+<partner@customer.example>... User unknown or not available (in reply to RCPT TO\n    command)\n\n\
+--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.sender.example\n\n\
+Final-Recipient: rfc822; partner@customer.example\nAction: failed\nStatus: 5.0.0\n\
+Diagnostic-Code: X-Postfix; host mx.customer.example[192.0.2.1] said: 550\n    \
+<partner@customer.example>... User unknown or not available (in reply to RCPT TO\n    command)\n\n\
+--B--\n"
+        )
+    };
+    let r =
+        outcry_bounce::analyze(notice("Undelivered Mail Returned to Sender").as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].decoded_by, outcry_bounce::Decoder::Postfix);
+    assert_eq!(r[0].diagnostic_type, "SMTP");
+    assert_eq!(r[0].reason, Reason::UserUnknown);
+    // Its delay notices keep the type, as Sisimai's plain RFC 3464 reader
+    // (which decodes them) keeps it.
+    let r =
+        outcry_bounce::analyze(notice("Delayed Mail (still being retried)").as_bytes()).unwrap();
+    assert_eq!(r[0].diagnostic_type, "X-POSTFIX");
+}
