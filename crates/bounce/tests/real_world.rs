@@ -1470,3 +1470,24 @@ Diagnostic-Code: X-Postfix; host mx.customer.example[192.0.2.1] said: 550\n    \
         outcry_bounce::analyze(notice("Delayed Mail (still being retried)").as_bytes()).unwrap();
     assert_eq!(r[0].diagnostic_type, "X-POSTFIX");
 }
+
+#[test]
+fn exchange_2003_names_the_recipient_inside_an_x400_address() {
+    // "c=US;a= ;p=ORG;o=Site;dda:SMTP=addr; on <date>": the SMTP address is
+    // the recipient, not the "To:" of the returned message quoted above it.
+    let raw = "From: System Administrator <postmaster@sender.example>\n\
+To: list-bounces@sender.example\nSubject: Undeliverable: RE: draft\n\
+X-Mailer: Internet Mail Service (5.5.2656.59)\nX-MS-Embedded-Report: \n\
+MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nYour message\n\n  To:      list@sender.example\n\
+  Subject: RE: draft\n  Sent:    Fri, 4 Oct 2002 17:10:56 -0400\n\n\
+did not reach the following recipient(s):\n\n\
+c=US;a= ;p=ORG;o=Site;dda:SMTP=partner@customer.example; on Fri, 4 Oct 2002\n\
+17:12:28 -0400\n    The recipient name is not recognized\n\
+    MSEXCH:IMS:ORG:Site:SERVER 0 (000C05A6) Unknown Recipient\n\n\
+--B\nContent-Type: message/rfc822\n\nMessage removed\n\n--B--\n";
+    let r = outcry_bounce::analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    assert_eq!(r[0].reason, Reason::UserUnknown);
+}
