@@ -40,7 +40,7 @@ static LABELLED_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// `addr Invalid Address, ERROR_CODE :550`: the address, then its error.
 static ADDR_THEN_ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)^\s*(?:[245]\d\d\s+)?<?({})>?(?:\.\.\.|:)?\s+(.*(?:\b[245]\d\d\b|[245]\.\d{{1,3}}\.\d{{1,3}}|invalid|unknown|error|fail|reject|denied|not found|full|quota|unavailable|disabled).*)$"#,
+        r#"(?i)^\s*(?:[245]\d\d\s+)?<?({})>?(?:\.\.\.|:)?\s+(.*(?:\b[245]\d\d\b|[245]\.\d{{1,3}}\.\d{{1,3}}|invalid|unknown|error|fail|reject|denied|not found|no such|full|quota|unavailable|disabled).*)$"#,
         ADDR_RE.as_str()
     ))
     .unwrap()
@@ -81,6 +81,16 @@ static SHAPES: LazyLock<regex::RegexSet> = LazyLock::new(|| {
         LABELLED_RE.as_str(),
     ])
     .expect("line shapes compile")
+});
+/// Exim's `(generated from addr)` under the address a forward or an alias
+/// expanded to: the recipient when the expansion is not shown ("an
+/// undisclosed address").
+static GENERATED_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"^\s*\(generated from\s+<?({})>?\)\s*$"#,
+        ADDR_RE.as_str()
+    ))
+    .unwrap()
 });
 static SENTENCE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
@@ -222,6 +232,17 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
     let mut cands: Vec<(usize, String, String)> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         if line.len() > 2000 || memchr::memchr(b'@', line.as_bytes()).is_none() {
+            continue;
+        }
+        if line.trim_start().starts_with("(generated from") {
+            let shown = lines[..i]
+                .iter()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(|l| l.contains('@'));
+            if let Some(c) = GENERATED_RE.captures(line).filter(|_| !shown) {
+                cands.push((i, clean(&c[1]), String::new()));
+            }
             continue;
         }
         // One pass over the line tells which shape (if any) it has; only

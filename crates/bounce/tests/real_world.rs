@@ -1491,3 +1491,43 @@ c=US;a= ;p=ORG;o=Site;dda:SMTP=partner@customer.example; on Fri, 4 Oct 2002\n\
     assert_eq!(r[0].recipient, "partner@customer.example");
     assert_eq!(r[0].reason, Reason::UserUnknown);
 }
+
+#[test]
+fn exim_names_the_original_address_of_an_undisclosed_expansion() {
+    let notice = |failed: &str| {
+        let raw = format!(
+            "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\n\
+To: owner@sender.example\nSubject: Mail delivery failed: returning message to sender\n\n\
+This message was created automatically by mail delivery software.\n\n\
+A message that you sent could not be delivered to one or more of its\n\
+recipients. This is a permanent error. The following address(es) failed:\n\n\
+{failed}\n    (generated from partner@customer.example)\n\n\
+------ This is a copy of the message, including all the headers. ------\n\nMessage removed\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    // The forward's target is not shown: the address it came from is all
+    // there is.
+    let r = notice("  an undisclosed address");
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    // Shown: that is the failed address, and the line under it is no second
+    // recipient.
+    let r = notice("  forwarded@elsewhere.example");
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "forwarded@elsewhere.example");
+}
+
+#[test]
+fn an_address_then_no_such_user_is_the_recipient() {
+    // MDaemon: "addr - no such user here."
+    let raw = "From: MDaemon@mx.customer.example\nTo: owner@sender.example\n\
+Subject: Permanent Delivery Failure\nMIME-Version: 1.0\n\
+Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n\
+partner@customer.example - no such user here.\n\n\
+There is no user by that name at this server.\n\n--B\n\
+Content-Type: message/rfc822\n\nMessage removed\n\n--B--\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+}
