@@ -208,6 +208,8 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
                 let dsn_said = text::collapse(&d.diagnostic).to_lowercase();
                 if d.diagnostic.is_empty() || t.diagnostic.to_lowercase().contains(&dsn_said) {
                     d.diagnostic = t.diagnostic.clone();
+                } else if single {
+                    d.diagnostic = format!("{} {}", t.diagnostic, d.diagnostic);
                 }
                 d.command = t.command;
                 if d.remote_mta.is_empty() {

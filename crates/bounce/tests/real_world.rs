@@ -1531,3 +1531,28 @@ Content-Type: message/rfc822\n\nMessage removed\n\n--B--\n";
     assert_eq!(r.len(), 1, "{r:#?}");
     assert_eq!(r[0].recipient, "partner@customer.example");
 }
+
+#[test]
+fn one_recipients_notice_text_and_dsn_diagnostic_are_read_together() {
+    // An X.400 gateway: the DSN's diagnostic is its own code, the text says
+    // what the remote MTA answered. With one recipient, both count (as
+    // Sisimai reads the text before the report with the report's fields).
+    let raw = "From: postmaster@gw.sender.example\nTo: owner@sender.example\n\
+Subject: Delivery Report (failure) for partner@customer.example\nMIME-Version: 1.0\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\n\nYour message was not delivered to:\n        partner@customer.example\n\
+for the following reason:\nDiagnostic was Unable to transfer, -1\n\
+Information MTA '192.0.2.1' gives error message 5.7.1 Unable to relay for partner@customer.example\n\n\
+--B\nContent-Type: message/delivery-status\n\nReporting-MTA: x400; mta gw1\n\n\
+Original-Recipient: rfc822; partner@customer.example\nFinal-Recipient: rfc822; partner@customer.example\n\
+Action: failed\nDiagnostic-Code: Reason 1 (Unable-To-Transfer); Diagnostic -1 (Unknown)\n\
+Status: 5.0.0\n\n--B--\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].reason, Reason::NoRelaying, "{}", r[0].diagnostic);
+    assert!(
+        r[0].diagnostic.contains("Unable-To-Transfer"),
+        "{}",
+        r[0].diagnostic
+    );
+}
