@@ -92,6 +92,10 @@ pub(crate) fn parse(text: &str) -> (MessageFields, Vec<RecipientFields>) {
         }
     }
     out.retain(|r| !r.recipient.is_empty());
+    // Sendmail repeats the recipient once per alias it expanded (a
+    // forwarding loop lists it ten times): one delivery, one record, as
+    // Sisimai skips a recipient that repeats the one before it.
+    out.dedup_by(|next, kept| next.recipient.eq_ignore_ascii_case(&kept.recipient));
     (msg, out)
 }
 
@@ -266,6 +270,20 @@ mod tests {
     use super::*;
 
     const SAMPLE: &str = "Reporting-MTA: dns; mx.example.jp\nArrival-Date: Thu, 29 Apr 2010 23:34:45 +0900 (JST)\n\nFinal-Recipient: rfc822; kijitora@example.jp\nOriginal-Recipient: rfc822;kijitora@example.jp\nAction: failed\nStatus: 5.1.1\nRemote-MTA: dns; mx.example.jp\nDiagnostic-Code: smtp; 550 5.1.1 <kijitora@example.jp>... User\n    Unknown\n\nFinal-Recipient: rfc822; neko@example.jp\nAction: delayed\nStatus: 4.4.7\n";
+
+    #[test]
+    fn a_recipient_repeated_in_a_row_is_one_record() {
+        let one = "Final-Recipient: RFC822; <joem@example.com>\nAction: failed\nStatus: 5.1.1\n\n";
+        let again = "Final-Recipient: RFC822; <joem@example.com>\nX-Actual-Recipient: RFC822; joem@example.com\nAction: failed\nStatus: 5.1.1\n\n";
+        let (_, r) = parse(&format!(
+            "Reporting-MTA: dns; example.com\n\n{one}{again}{again}"
+        ));
+        assert_eq!(r.len(), 1);
+        // Apart, they are two deliveries.
+        let other = "Final-Recipient: rfc822; neko@example.jp\nAction: failed\nStatus: 5.1.1\n\n";
+        let (_, r) = parse(&format!("{one}{other}{again}"));
+        assert_eq!(r.len(), 3);
+    }
 
     #[test]
     fn parses_two_recipients() {
