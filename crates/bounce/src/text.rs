@@ -403,13 +403,33 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
         let weak = !crate::status::quotes_failure_reply(&block)
             && crate::status::find_status(&block).is_none();
         if single && weak {
-            let whole = note.to_string();
+            let whole = without_quoted_headers(note);
             hits.push(hit(addr, &collapse(&whole), &whole));
         } else {
             hits.push(hit(addr, &collapse(&block), &block));
         }
     }
     hits
+}
+
+/// The notice without the lines that quote the returned message's header
+/// fields ("Your message\n  To: ...\n  Subject: ...\n  Sent: ..."): its
+/// subject is not the notice's to keep, and a version number in it
+/// ("RELEASED Mailman 2.0.12") would read as a status code.
+fn without_quoted_headers(note: &str) -> String {
+    const QUOTED: [&str; 7] = ["subject:", "to:", "cc:", "bcc:", "sent:", "date:", "from:"];
+    let mut out = String::with_capacity(note.len());
+    for line in lines(note) {
+        let t = line.trim_start().as_bytes();
+        let quoted = QUOTED
+            .iter()
+            .any(|q| t.len() >= q.len() && t[..q.len()].eq_ignore_ascii_case(q.as_bytes()));
+        if !quoted {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Sendmail's per-recipient summary after a transcript: "554 <a>... text".

@@ -1556,3 +1556,24 @@ Status: 5.0.0\n\n--B--\n";
         r[0].diagnostic
     );
 }
+
+#[test]
+fn a_version_number_in_the_quoted_subject_is_no_status_code() {
+    // The notice quotes the returned message's fields; its subject is not
+    // the notice's to keep, and "2.0.12" in it is no delivery status.
+    let raw = "From: System Administrator <postmaster@customer.example>\n\
+To: list-bounces@sender.example\nSubject: Undeliverable: RELEASED Mailman 2.0.12\n\
+MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nYour message\n\n  To:      list@sender.example\n\
+  Subject: RELEASED Mailman 2.0.12\n  Sent:    Thu, 11 Jul 2002 16:52:33 -0300\n\n\
+did not reach the following recipient(s):\n\n\
+partner@customer.example on Thu, 11 Jul 2002 16:54:54 -0300\n\
+    The recipient name is not recognized\n\
+    MSEXCH:IMS:ORG:CENTRAL:SERVER 0 (000C05A6) Unknown Recipient\n\n\
+--B\nContent-Type: message/rfc822\n\nMessage removed\n\n--B--\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].reason, Reason::UserUnknown);
+    assert!(!r[0].status.starts_with('2'), "{}", r[0].status);
+    assert!(!r[0].diagnostic.contains("Mailman"), "{}", r[0].diagnostic);
+}
