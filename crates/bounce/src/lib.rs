@@ -991,7 +991,10 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     }
     if d.diagnostic.is_empty() && d.preset.is_none() {
         // Nothing per recipient: the notification's own words are all there is.
-        d.diagnostic = text::collapse(f.note()).chars().take(1000).collect();
+        d.diagnostic = text::collapse(&text::without_quoted_headers(f.note()))
+            .chars()
+            .take(1000)
+            .collect();
     }
     let gmail = gmail_state(&d.diagnostic);
     if let Some((command, _)) = gmail

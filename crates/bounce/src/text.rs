@@ -320,7 +320,7 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
             .captures_iter(note)
             .find(|c| !excluded(&clean(&c[1])))
         {
-            let body = collapse(note);
+            let body = collapse(&without_quoted_headers(note));
             hits.push(hit(clean(&c[1]), &body, note));
         }
         return hits;
@@ -416,7 +416,7 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
 /// fields ("Your message\n  To: ...\n  Subject: ...\n  Sent: ..."): its
 /// subject is not the notice's to keep, and a version number in it
 /// ("RELEASED Mailman 2.0.12") would read as a status code.
-fn without_quoted_headers(note: &str) -> String {
+pub(crate) fn without_quoted_headers(note: &str) -> String {
     const QUOTED: [&str; 7] = ["subject:", "to:", "cc:", "bcc:", "sent:", "date:", "from:"];
     let mut out = String::with_capacity(note.len());
     for line in lines(note) {
