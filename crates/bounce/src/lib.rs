@@ -266,7 +266,13 @@ fn unnamed_recipient<'f>(
     f: &Flat,
     original: impl FnOnce() -> &'f OriginalHeaders,
 ) -> Option<Draft> {
-    if f.report_type != "delivery-status" {
+    // The attached message is a report itself (a forwarded bounce): it is
+    // decoded on its own, its To: is no recipient of ours.
+    let attached_report = f
+        .original_headers
+        .to_ascii_lowercase()
+        .contains("multipart/report");
+    if f.report_type != "delivery-status" || attached_report {
         return None;
     }
     let [to] = original().to.as_slice() else {

@@ -303,7 +303,9 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
                 "sent by",
                 "sender address",
             ];
-            if !header.contains(&label.as_str()) {
+            // "System Contact: postmaster@..." names whom to ask, not whom
+            // the message failed to reach.
+            if !header.contains(&label.as_str()) && !label.contains("contact") {
                 cands.push((i, clean(&c[2]), line.trim().to_string()));
             }
         }

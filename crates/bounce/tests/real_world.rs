@@ -1577,3 +1577,39 @@ partner@customer.example on Thu, 11 Jul 2002 16:54:54 -0300\n\
     assert!(!r[0].status.starts_with('2'), "{}", r[0].status);
     assert!(!r[0].diagnostic.contains("Mailman"), "{}", r[0].diagnostic);
 }
+
+#[test]
+fn a_report_forwarded_inside_a_report_type_mixed_message_is_decoded() {
+    // A filter re-wraps the DSN as an attachment of a multipart/mixed that
+    // keeps the report-type parameter: the attached report's recipient
+    // counts, not the attached message's To: (the list's bounce address).
+    let raw = "From: postmaster@customer.example\nTo: list-bounces@sender.example\n\
+Subject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\n\
+Content-Type: multipart/mixed; report-type=delivery-status; boundary=\"OUTER\"\n\n\
+--OUTER\nContent-Type: message/rfc822\n\n\
+From: postmaster@customer.example\nTo: list-bounces@sender.example\n\
+Subject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"INNER\"\n\n\
+--INNER\nContent-Type: text/plain\n\nDelivery to the following recipients failed.\n\n\
+       partner@customer.example\n\n\
+--INNER\nContent-Type: message/delivery-status\n\nReporting-MTA: dns;mx.customer.example\n\n\
+Final-Recipient: rfc822;partner@customer.example\nAction: failed\nStatus: 5.1.1\n\n\
+--INNER--\n\n--OUTER--\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    assert_eq!(r[0].reason, Reason::UserUnknown);
+}
+
+#[test]
+fn a_contact_address_in_the_notice_is_no_recipient() {
+    let raw = "From: MAILER-DAEMON@customer.example (Mail Delivery System)\n\
+To: owner@sender.example\nSubject: Undelivered Mail Returned to Sender\n\n\
+Undeliverable Address: partner@customer.example\n\n\
+Reason: The email you sent to the address specified\nabove has been returned because the \
+recipient is over disk quota.\n\n\nSystem Contact: postmaster@customer.example\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    assert_eq!(r[0].reason, Reason::MailboxFull);
+}
