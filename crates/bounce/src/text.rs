@@ -55,11 +55,12 @@ static ADDR_THEN_ERROR_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
-/// `<addr>: text`, `addr: text`, and Exchange 2003's `addr on <date>`,
+/// `<addr>: text` (or `* [addr]: text`), `addr: text`, and Exchange 2003's
+/// `addr on <date>`,
 /// where the address may be the SMTP part of an X.400 one
 /// (`c=US;a= ;p=ORG;o=Site;dda:SMTP=addr; on Fri, 4 Oct 2002`).
 static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r#"^\s*(?:\d+\.\s*)?<({})>\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*(?:c=[^@\n]*?:[Ss][Mm][Tt][Pp]=)?({});?\s+on\s+\S.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
+    Regex::new(&format!(r#"^\s*(?:\d+\.\s*|\*\s+)?(?:<({})>|\[({})\])\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*(?:c=[^@\n]*?:[Ss][Mm][Tt][Pp]=)?({});?\s+on\s+\S.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
 });
 /// `RCPT TO:<addr>` in a session transcript: bare, after `>>>`/`<<<`, after
 /// Postfix's `In:`, or after one word and an arrow (Trend Micro writes
@@ -264,12 +265,12 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
             .then(|| LEADING_RE.captures(line))
             .flatten()
         {
-            let (a, rest) = if let Some(a) = c.get(1) {
-                (a.as_str(), c.get(2).map(|m| m.as_str()).unwrap_or(""))
-            } else if let Some(a) = c.get(3) {
-                (a.as_str(), c.get(4).map(|m| m.as_str()).unwrap_or(""))
+            let (a, rest) = if let Some(a) = c.get(1).or(c.get(2)) {
+                (a.as_str(), c.get(3).map(|m| m.as_str()).unwrap_or(""))
+            } else if let Some(a) = c.get(4) {
+                (a.as_str(), c.get(5).map(|m| m.as_str()).unwrap_or(""))
             } else {
-                (c.get(5).map(|m| m.as_str()).unwrap_or(""), "")
+                (c.get(6).map(|m| m.as_str()).unwrap_or(""), "")
             };
             cands.push((i, clean(a), rest.to_string()));
         } else if let Some(c) = shapes
@@ -408,21 +409,29 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
             let whole = without_quoted_headers(note);
             hits.push(hit(addr, &collapse(&whole), &whole));
         } else {
-            hits.push(hit(addr, &collapse(&block), &block));
+            hits.push(hit(
+                addr,
+                &collapse(&without_quoted_headers(&block)),
+                &block,
+            ));
         }
     }
     hits
 }
 
-/// The notice without the lines that quote the returned message's header
-/// fields ("Your message\n  To: ...\n  Subject: ...\n  Sent: ..."): its
+/// The notice without the lines that quote the returned message's subject
+/// and dates ("Your message\n  To: ...\n  Subject: ...\n  Sent: ..."): the
 /// subject is not the notice's to keep, and a version number in it
 /// ("RELEASED Mailman 2.0.12") would read as a status code.
 pub(crate) fn without_quoted_headers(note: &str) -> String {
-    const QUOTED: [&str; 7] = ["subject:", "to:", "cc:", "bcc:", "sent:", "date:", "from:"];
+    // Not "From:" and "To:": qmail-ldap writes its verdict on a "From: <a>
+    // RCPT: <b> ..." line, and an address line is no subject to hide.
+    const QUOTED: [&str; 3] = ["subject:", "sent:", "date:"];
     let mut out = String::with_capacity(note.len());
     for line in lines(note) {
-        let t = line.trim_start().as_bytes();
+        // Also when listed: "\t* Subject: ...".
+        let t = line.trim_start();
+        let t = t.strip_prefix("* ").unwrap_or(t).trim_start().as_bytes();
         let quoted = QUOTED
             .iter()
             .any(|q| t.len() >= q.len() && t[..q.len()].eq_ignore_ascii_case(q.as_bytes()));

@@ -1613,3 +1613,24 @@ recipient is over disk quota.\n\n\nSystem Contact: postmaster@customer.example\n
     assert_eq!(r[0].recipient, "partner@customer.example");
     assert_eq!(r[0].reason, Reason::MailboxFull);
 }
+
+#[test]
+fn a_bulleted_bracketed_recipient_line_names_the_recipient() {
+    // Vade Secure writes "* [addr]: 550 ..." and then lists the returned
+    // message's details, its To: among them.
+    let raw = "From: MAILER-DAEMON <mailer-daemon@filter.customer.example>\n\
+To: list-bounces@sender.example\nSubject: Undeliverable: some subject\n\n\
+Delivery has failed to these recipients or distribution lists:\n\n\
+Server \"192.0.2.1:25\" returned an error:\n\n\
+\t* [partner@customer.example]: 550 partner@customer.example...User account is overquota\n\n\n\
+Original message details:\n\n\t* Received on: 2023-04-03 01:25:40 +0000 UTC\n\
+\t* From: owner@sender.example\n\t* To: list@sender.example\n\t* Subject: some subject\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    assert!(
+        !r[0].diagnostic.contains("some subject"),
+        "{}",
+        r[0].diagnostic
+    );
+}
