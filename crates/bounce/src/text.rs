@@ -40,7 +40,7 @@ static LABELLED_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// `addr Invalid Address, ERROR_CODE :550`: the address, then its error.
 static ADDR_THEN_ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)^\s*(?:[245]\d\d\s+)?<?({})>?(?:\.\.\.|:)?\s+(.*(?:\b[245]\d\d\b|[245]\.\d{{1,3}}\.\d{{1,3}}|invalid|unknown|error|fail|reject|denied|not found|no such|full|quota|unavailable|disabled).*)$"#,
+        r#"(?i)^\s*(?:[245]\d\d(?:\s+|-))?<?({})>?(?:\.\.\.|:)?\s+(.*(?:\b[245]\d\d\b|[245]\.\d{{1,3}}\.\d{{1,3}}|invalid|unknown|error|fail|reject|denied|not found|no such|full|quota|unavailable|disabled).*)$"#,
         ADDR_RE.as_str()
     ))
     .unwrap()
@@ -50,7 +50,7 @@ static ADDR_THEN_ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// finds the same address without a capture over the rest of the line.
 static ADDR_THEN_ERROR_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)^\s*(?:[245]\d\d\s+)?<?({})"#,
+        r#"(?i)^\s*(?:[245]\d\d(?:\s+|-))?<?({})"#,
         ADDR_RE.as_str()
     ))
     .unwrap()

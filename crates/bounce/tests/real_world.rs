@@ -1634,3 +1634,21 @@ Original message details:\n\n\t* Received on: 2023-04-03 01:25:40 +0000 UTC\n\
         r[0].diagnostic
     );
 }
+
+#[test]
+fn a_multiline_reply_that_starts_with_the_address_is_no_second_recipient() {
+    // "550-addr is not ...": the reply code's hyphen glued to the address
+    // made "550-partner@..." a recipient of its own, which cut the real
+    // one's text (and its "in reply to RCPT TO command") short.
+    let raw = "From: MAILER-DAEMON@mx.sender.example (Mail Delivery System)\n\
+To: owner@sender.example\nSubject: Undelivered Mail Returned to Sender\n\n\
+This is the mail system at host mx.sender.example.\n\n\
+<partner@customer.example>: host mx.customer.example[192.0.2.1] said:\n\
+    550-partner@customer.example is not an active address at this host (invalid\n\
+    550 username) (in reply to RCPT TO command)\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    assert_eq!(r[0].command, Some(outcry_bounce::Command::Rcpt));
+    assert_eq!(r[0].reason, Reason::UserUnknown);
+}
