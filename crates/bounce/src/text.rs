@@ -29,10 +29,11 @@ static ALONE_RE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
-/// `Unknown user: addr`, `Recipient: <addr>`: a label, then the address.
+/// `Unknown user: addr`, `Recipient: <addr>`, MailEnable's `Recipient:
+/// [SMTP:addr]`: a label, then the address.
 static LABELLED_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"^\s*([A-Za-z][A-Za-z0-9 .'\-]{{2,40}}):\s*<?({})>?\s*$"#,
+        r#"^\s*([A-Za-z][A-Za-z0-9 .'\-]{{2,40}}):\s*<?(?:\[SMTP:)?({})\]?>?\s*$"#,
         ADDR_RE.as_str()
     ))
     .unwrap()
@@ -95,7 +96,7 @@ static GENERATED_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static SENTENCE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)(?:\bto:?|\bfor|recipients?\b[^:\n]{{0,40}}:|address:?)\s+["<]?({})"#,
+        r#"(?i)(?:\bto:?|\bfor|recipients?\b[^:\n]{{0,40}}:|address:?|\bmailbox)\s+["<]?({})"#,
         ADDR_RE.as_str()
     ))
     .unwrap()

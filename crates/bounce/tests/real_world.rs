@@ -1652,3 +1652,33 @@ This is the mail system at host mx.sender.example.\n\n\
     assert_eq!(r[0].command, Some(outcry_bounce::Command::Rcpt));
     assert_eq!(r[0].reason, Reason::UserUnknown);
 }
+
+#[test]
+fn mailenable_and_mail_ru_name_the_recipient_their_way() {
+    let notice = |from: &str, text: &str| {
+        let raw = format!(
+            "From: {from}\nTo: owner@sender.example\nSubject: Message Delivery Failure\n\n{text}"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    // MailEnable: "Recipient: [SMTP:addr]".
+    let r = notice(
+        "\"Delivery Subsystem\" <POSTMASTER@customer.example>",
+        "MailEnable: Message could not be delivered to some recipients.\n\
+The following recipient(s) could not be reached:\n\n\
+\tRecipient: [SMTP:partner@customer.example]\n\
+\tReason: Remote SMTP Server Returned: 550 Requested action not taken: mailbox unavailable or not local.\n",
+    );
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+    // Mail.ru (Exim): "Local mailbox addr is unavailable: user not found".
+    let r = notice(
+        "Mail Delivery System <Mailer-Daemon@mx1.mail.example>",
+        "A message that you sent was rejected by the local scanning code that\n\
+checks incoming messages on this system. The following error was given:\n\n\
+  Message was not accepted -- invalid mailbox.\n \
+Local mailbox partner@customer.example is unavailable: user not found\n",
+    );
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].recipient, "partner@customer.example");
+}
