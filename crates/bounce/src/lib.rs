@@ -918,7 +918,7 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
         // lists is the client.
         let end = start + literal.len();
         let after = diag[end..diag.ceil_char_boundary((end + 40).min(diag.len()))]
-            .trim_start_matches([']', ')', ' '])
+            .trim_start_matches([']', ')', '>', ' '])
             .to_ascii_lowercase();
         // ... and so is the IP a refusal is about ("[192.0.2.1] Our system
         // has detected", "[192.0.2.1] has been temporarily rate limited").
@@ -931,6 +931,9 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
             "has been temporarily rate limited",
             "has exceeded",
             "found on",
+            // AT&T: "DNSBL:RBL 521< 192.0.2.1 >_is_blocked".
+            "_is_blocked",
+            "is blocked",
         ]
         .iter()
         .any(|k| after.starts_with(k));

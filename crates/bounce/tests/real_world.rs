@@ -235,6 +235,15 @@ fn cases() -> Vec<Case> {
             Some(B::Other),
             IP,
         ),
+        // AT&T quotes the IP between angle brackets.
+        c(
+            "ff-ip4-mx-vip1.prodigy.net",
+            "g@att.net",
+            "553 5.3.0 flpd575 DNSBL:RBL 521< 198.51.100.45 >_is_blocked.For assistance forward this error to abuse_rbl@abuse-att.net",
+            R::Blocked,
+            Some(B::Other),
+            IP,
+        ),
         // Not a reputation problem at all: nothing is named.
         c(
             "mx.example.net",
