@@ -57,8 +57,7 @@ static ADDR_THEN_ERROR_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 /// `<addr>: text` (or `* [addr]: text`), `addr: text`, and Exchange 2003's
-/// `addr on <date>`,
-/// where the address may be the SMTP part of an X.400 one
+/// `addr on <date>`, where the address may be the SMTP part of an X.400 one
 /// (`c=US;a= ;p=ORG;o=Site;dda:SMTP=addr; on Fri, 4 Oct 2002`).
 static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r#"^\s*(?:\d+\.\s*|\*\s+)?(?:<({})>|\[({})\])\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*(?:c=[^@\n]*?:[Ss][Mm][Tt][Pp]=)?({});?\s+on\s+\S.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
