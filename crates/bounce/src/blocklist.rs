@@ -144,6 +144,12 @@ const TABLE: &[(&str, Blocklist)] = &[
         Blocklist::Microsoft,
     ),
     ("[s3150]", Blocklist::Microsoft),
+    // Hotmail's older "550 SC-001 ... Hotmail does not relay
+    // dynamically-assigned IP ranges".
+    (
+        "hotmail does not relay dynamically-assigned",
+        Blocklist::Microsoft,
+    ),
     ("sorbs", Blocklist::Sorbs),
     ("proofpoint", Blocklist::Proofpoint),
     ("cloudmark", Blocklist::Proofpoint),

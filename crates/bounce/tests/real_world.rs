@@ -235,6 +235,15 @@ fn cases() -> Vec<Case> {
             Some(B::Other),
             IP,
         ),
+        // Hotmail's older refusal of dynamic IP ranges.
+        c(
+            "mx1.hotmail.com",
+            "h@hotmail.com",
+            "550 SC-001 (BAY004-MC1F15) Unfortunately, messages from 198.51.100.45 weren't sent. Please contact your Internet service provider. You can tell them that Hotmail does not relay dynamically-assigned IP ranges.",
+            R::Blocked,
+            Some(B::Microsoft),
+            IP,
+        ),
         // AT&T quotes the IP between angle brackets.
         c(
             "ff-ip4-mx-vip1.prodigy.net",
