@@ -401,13 +401,23 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
         }
     }
     let single = blocks.len() == 1;
+    // No failure code of its own (a "222" byte count is not one).
+    let weak = |block: &str| {
+        !crate::status::quotes_failure_reply(block) && crate::status::find_status(block).is_none()
+    };
+    // Several recipients, none with a code of its own: what happened is
+    // told once, before the list ("Your message was not delivered within 2
+    // days. Host ... is not responding. The following recipients ...").
+    let preamble = (!single && blocks.iter().all(|b| weak(&b.1)))
+        .then(|| lines[..lead[0]].join("\n"))
+        .filter(|p| !p.trim().is_empty());
     for (addr, block) in blocks {
-        // No failure code of its own (a "222" byte count is not one).
-        let weak = !crate::status::quotes_failure_reply(&block)
-            && crate::status::find_status(&block).is_none();
-        if single && weak {
+        if single && weak(&block) {
             let whole = without_quoted_headers(note);
             hits.push(hit(addr, &collapse(&whole), &whole));
+        } else if let Some(p) = &preamble {
+            let text = format!("{p}\n{block}");
+            hits.push(hit(addr, &collapse(&without_quoted_headers(&text)), &text));
         } else {
             hits.push(hit(
                 addr,

@@ -1685,3 +1685,29 @@ fn the_one(raw: &str, recipient: &str) -> outcry_bounce::Record {
     assert_eq!(r[0].recipient, recipient);
     r.remove(0)
 }
+
+#[test]
+fn several_recipients_share_the_reason_told_before_their_list() {
+    // Netscape Messaging Server: the reason once, then each recipient in a
+    // list of its own with no text of its own.
+    let raw = "From: Mail Delivery Subsystem <MAILER-DAEMON@nsmail.customer.example>\n\
+To: owner@sender.example\nSubject: Delivery Status Notification (Failure)\n\n\
+This Message was undeliverable due to the following reason:\n\n\
+Your message was not delivered because the destination computer was\n\
+not reachable within the allowed queue period.\n\n\
+Your message was not delivered within 2 days.\nHost customer.example is not responding.\n\n\
+The following recipients did not receive your message:\n\n     <partner@customer.example>\n\
+The following recipients did not receive your message:\n\n     <other@customer.example>\n\n\
+Please reply to Postmaster@nsmail.customer.example\nif you feel this message to be in error.\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 2, "{r:#?}");
+    for rec in &r {
+        assert_eq!(
+            rec.reason,
+            Reason::Expired,
+            "{}: {}",
+            rec.recipient,
+            rec.diagnostic
+        );
+    }
+}
