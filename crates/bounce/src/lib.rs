@@ -405,7 +405,10 @@ fn text_says_delayed(note: &str) -> bool {
         "will continue to try",
         "will keep trying",
         "delivery attempts will continue",
+        "will continue to attempt delivery",
         "message will be retried",
+        "not yet been delivered",
+        "this is just a warning",
     ]
     .iter()
     .any(|p| l.contains(p))

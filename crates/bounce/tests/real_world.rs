@@ -1711,3 +1711,17 @@ Please reply to Postmaster@nsmail.customer.example\nif you feel this message to 
         );
     }
 }
+
+#[test]
+fn a_warning_that_the_message_is_not_yet_delivered_is_a_delay() {
+    let raw = "From: MAILER-DAEMON@mx.sender.example (Mail Delivery System)\n\
+To: owner@sender.example\nSubject: Warning: message has not yet been delivered\n\n\
+This is an automated message created by mail delivery software.\n\nYour message to:\n\
+\tpartner@customer.example\n\n\
+has not yet been delivered because the recipient server did not respond.\n\n\
+This is just a warning, you do not need to take any action. We will continue to attempt \
+delivery of this message for 5 days.\n";
+    let r = the_one(raw, "partner@customer.example");
+    assert_eq!(r.action, Some(outcry_bounce::Action::Delayed));
+    assert_eq!(r.reason, Reason::Expired);
+}
