@@ -29,6 +29,7 @@ mod classify;
 mod dsn;
 mod listserv;
 mod message;
+mod mime;
 mod reason;
 mod record;
 mod rhost;

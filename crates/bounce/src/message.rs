@@ -3,7 +3,8 @@
 //! the returned original message's headers. Bodies of the original message
 //! are never kept.
 
-use mail_parser::{Encoding, HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
+use crate::mime::{Body, Leaf};
+use mail_parser::{Encoding, GetHeader, HeaderName, HeaderValue, MessageParser};
 use regex::Regex;
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -59,9 +60,9 @@ impl Flat {
     }
 }
 
-/// One parser for all messages: it decodes only the headers we read (MIME
-/// structure, From, To, Subject, Date) and keeps the rest raw, which is much
-/// cheaper than parsing every `Received:` line of every returned message.
+/// The header parser for the bounce's own header block and its parts'
+/// (`crate::mime::walk`): it decodes only the fields we read (MIME
+/// structure, From, To, Subject, Date) and keeps the rest raw.
 static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
     MessageParser::new()
         .with_mime_headers()
@@ -116,7 +117,11 @@ fn slim_headers(raw: &[u8]) -> Option<Vec<u8>> {
     let end = memchr::memmem::find(raw, b"\n\n")? + 1;
     let mut out = Vec::with_capacity(raw.len());
     let (mut keep, mut dropped, mut kept_fields, mut received) = (true, false, 0, false);
-    for line in raw[..end].split_inclusive(|&b| b == b'\n') {
+    let mut at = 0;
+    while at < end {
+        let next = memchr::memchr(b'\n', &raw[at..end]).map_or(end, |i| at + i + 1);
+        let line = &raw[at..next];
+        at = next;
         if !line.starts_with(b" ") && !line.starts_with(b"\t") {
             // Only a well-formed field name (RFC 5322: printable ASCII, no
             // space) is a field that can go; anything else stays.
@@ -152,19 +157,22 @@ fn slim_headers(raw: &[u8]) -> Option<Vec<u8>> {
 /// Parse and flatten. `None` when the bytes hold no message at all.
 pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
     let slim = slim_headers(raw);
-    let msg = PARSER.parse(slim.as_deref().unwrap_or(raw))?;
-    if msg.headers().is_empty() {
-        return None;
-    }
+    let data = slim.as_deref().unwrap_or(raw);
+    let walk = crate::mime::walk(data, &PARSER)?;
+    let top = &walk.headers;
+    let value = |name: HeaderName<'_>| top.header_value(&name);
+    let raw_value = |h: &mail_parser::Header<'_>| {
+        std::str::from_utf8(data.get(h.offset_start as usize..h.offset_end as usize)?).ok()
+    };
     let mut f = Flat {
-        from: msg
-            .from()
+        from: value(HeaderName::From)
+            .and_then(HeaderValue::as_address)
             .and_then(|a| a.first())
             .and_then(|a| a.address())
             .unwrap_or("")
             .to_string(),
-        to: msg
-            .to()
+        to: value(HeaderName::To)
+            .and_then(HeaderValue::as_address)
             .map(|a| {
                 a.iter()
                     .filter_map(|x| x.address())
@@ -172,16 +180,25 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
                     .collect()
             })
             .unwrap_or_default(),
-        subject: msg.subject().unwrap_or("").to_string(),
-        date: msg.date().map(|d| d.to_timestamp()),
-        headers: msg
-            .headers_raw()
-            .filter(|(n, _)| WANTED_HEADERS.iter().any(|w| n.eq_ignore_ascii_case(w)))
-            .map(|(n, v)| (n.to_string(), unfold(v)))
+        subject: value(HeaderName::Subject)
+            .and_then(HeaderValue::as_text)
+            .unwrap_or("")
+            .to_string(),
+        date: value(HeaderName::Date)
+            .and_then(HeaderValue::as_datetime)
+            .map(|d| d.to_timestamp()),
+        headers: top
+            .iter()
+            .filter(|h| {
+                WANTED_HEADERS
+                    .iter()
+                    .any(|w| h.name.as_str().eq_ignore_ascii_case(w))
+            })
+            .filter_map(|h| Some((h.name.as_str().to_string(), unfold(raw_value(h)?))))
             .collect(),
         ..Flat::default()
     };
-    if let Some(ct) = msg.root_part().content_type() {
+    if let Some(ct) = value(HeaderName::ContentType).and_then(HeaderValue::as_content_type) {
         f.content_type = format!(
             "{}/{}",
             ct.ctype().to_ascii_lowercase(),
@@ -192,57 +209,38 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             .unwrap_or("")
             .to_ascii_lowercase();
     }
-    if let Some(r) = msg.header_raw(HeaderName::Received) {
+    if let Some(r) = top.header(HeaderName::Received).and_then(raw_value) {
         if let Some(c) = RECEIVED_BY.captures(r) {
             f.received_by = c[1].trim_end_matches('.').to_ascii_lowercase();
         }
         f.received = r.to_ascii_lowercase();
     }
 
-    for part in msg.parts.iter() {
-        let (ctype, sub) = part
-            .content_type()
-            .map(|c| {
-                (
-                    c.ctype().to_ascii_lowercase(),
-                    c.subtype().unwrap_or("").to_ascii_lowercase(),
-                )
-            })
-            .unwrap_or_else(|| ("text".into(), "plain".into()));
-        let is_attachment_name = part.attachment_name().is_some();
-        match &part.body {
-            PartType::Text(t) => {
-                let t = mislabelled_utf8(msg.raw_message(), part, t).unwrap_or(t);
-                if ctype == "message" || sub.contains("delivery-status") {
-                    f.dsn.push(t.to_string());
-                } else if sub == "rfc822-headers" || sub == "rfc822-header" {
-                    append_headers(&mut f.original_headers, t);
-                } else if sub == "feedback-report" {
-                    f.feedback.push(t.to_string());
-                } else if !is_attachment_name || f.text.is_empty() {
-                    push_text(&mut f.text, t);
+    // An HTML part is read only when no text part tells the same (the
+    // report parts and the returned headers do not count).
+    let read_html = !walk
+        .leaves
+        .iter()
+        .any(|l| matches!(l.body, Body::Text(_)) && text_role(&l.ctype, &l.subtype) == Role::Note);
+    for leaf in &walk.leaves {
+        let (ctype, sub) = (leaf.ctype.as_str(), leaf.subtype.as_str());
+        match &leaf.body {
+            Body::Text(t) => {
+                let t = mislabelled_utf8(leaf, t).unwrap_or(t);
+                match text_role(ctype, sub) {
+                    Role::Dsn => f.dsn.push(t.to_string()),
+                    Role::Headers => append_headers(&mut f.original_headers, t),
+                    Role::Feedback => f.feedback.push(t.to_string()),
+                    Role::Note if !leaf.named || f.text.is_empty() => push_text(&mut f.text, t),
+                    Role::Note => {}
                 }
             }
-            PartType::Html(h) => {
-                if f.text.is_empty()
-                    || !msg
-                        .parts
-                        .iter()
-                        .any(|p| matches!(p.body, PartType::Text(_)))
-                {
-                    push_text(&mut f.text, &html_to_text(h));
+            Body::Html => {
+                if read_html && let Some(h) = leaf.html() {
+                    push_text(&mut f.text, &html_to_text(&h));
                 }
             }
-            PartType::Binary(b) | PartType::InlineBinary(b) => {
-                let wanted = sub.contains("delivery-status")
-                    || sub.contains("feedback-report")
-                    || sub.contains("rfc822-header")
-                    || ctype == "text"
-                    || ctype == "multipart";
-                if !wanted {
-                    // An image, a PDF, an archive: nothing to read.
-                    continue;
-                }
+            Body::Bytes(b) => {
                 let s = lossy(b);
                 if sub.contains("delivery-status") {
                     f.dsn.push(s.into_owned());
@@ -256,31 +254,55 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
                     push_text(&mut f.text, &s);
                 }
             }
-            PartType::Message(m) => {
-                let raw = m.raw_message();
+            Body::Message(raw) => {
                 if f.nested.is_none() && raw.len() <= NESTED_MAX {
                     f.nested = Some(raw.to_vec());
                 }
                 let end = header_end(raw);
                 append_headers(&mut f.original_headers, &lossy(&raw[..end]));
             }
-            PartType::Multipart(_) => {}
+            // An image, a PDF, an archive: nothing to read.
+            Body::Skipped => {}
         }
     }
     f.note_end = crate::text::notification(&f.text).len();
     Some(f)
 }
 
+/// What a text part is to the engine.
+#[derive(PartialEq)]
+enum Role {
+    /// A delivery status report (or a message read as text).
+    Dsn,
+    /// The returned message's header block.
+    Headers,
+    /// An ARF feedback report.
+    Feedback,
+    /// The human-readable notification.
+    Note,
+}
+
+fn text_role(ctype: &str, sub: &str) -> Role {
+    if ctype == "message" || sub.contains("delivery-status") {
+        Role::Dsn
+    } else if sub == "rfc822-headers" || sub == "rfc822-header" {
+        Role::Headers
+    } else if sub == "feedback-report" {
+        Role::Feedback
+    } else {
+        Role::Note
+    }
+}
+
 /// The text of a part whose declared charset cannot be right: decoding it
 /// gave replacement characters, yet its bytes (after the transfer encoding)
 /// are valid UTF-8. au EZweb, for one, labels UTF-8 text `iso-2022-jp`, a
 /// 7-bit charset, which leaves every Japanese line unreadable.
-fn mislabelled_utf8<'a>(raw: &'a [u8], part: &MessagePart<'_>, text: &str) -> Option<&'a str> {
-    if !text.contains('\u{FFFD}') || part.encoding != Encoding::None {
+fn mislabelled_utf8<'a>(leaf: &Leaf<'a>, text: &str) -> Option<&'a str> {
+    if !text.contains('\u{FFFD}') || leaf.encoding != Encoding::None {
         return None;
     }
-    let body = raw.get(part.offset_body as usize..part.offset_end as usize)?;
-    std::str::from_utf8(body)
+    std::str::from_utf8(leaf.raw)
         .ok()
         .filter(|s| !s.contains('\u{FFFD}'))
 }
@@ -451,6 +473,17 @@ mod tests {
         assert!(slim_headers(b"From: a@example.jp\nSubject: x\n\nbody\n").is_none());
         assert!(slim_headers(b"X-Only: 1\n\nbody\n").is_none());
         assert!(slim_headers(b"no blank line at all").is_none());
+    }
+
+    #[test]
+    fn html_is_read_only_when_no_text_part_tells_it() {
+        let alt = "From: a@example.jp\nContent-Type: multipart/alternative; boundary=\"A\"\n\n--A\nContent-Type: text/html\n\n<p>in html</p>\n--A\nContent-Type: text/plain\n\nin text\n--A--\n";
+        assert_eq!(flatten(alt.as_bytes()).unwrap().text, "in text");
+        // The returned headers are text too, but no notification.
+        let only_html = "From: a@example.jp\nContent-Type: multipart/report; boundary=\"R\"\n\n--R\nContent-Type: text/html\n\n<p>in html</p>\n--R\nContent-Type: text/rfc822-headers\n\nFrom: b@example.org\n--R--\n";
+        let f = flatten(only_html.as_bytes()).unwrap();
+        assert_eq!(f.text, "\nin html\n");
+        assert_eq!(f.original_headers, "From: b@example.org");
     }
 
     #[test]

@@ -1725,3 +1725,26 @@ delivery of this message for 5 days.\n";
     assert_eq!(r.action, Some(outcry_bounce::Action::Delayed));
     assert_eq!(r.reason, Reason::Expired);
 }
+
+#[test]
+fn a_returned_message_cut_short_still_gives_its_message_id_and_sender() {
+    // The attached original ends with its header block: no blank line, no
+    // closing boundary (an MTA that returns headers only, or a truncated
+    // file). Its Message-ID and sender are still read from it.
+    let raw = "From: MAILER-DAEMON@mx.sender.example (Mail Delivery System)\n\
+To: owner@sender.example\nSubject: Undelivered Mail Returned to Sender\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nThis is the mail system at host mx.sender.example.\n\n\
+<partner@customer.example>: host mx.customer.example said: 550 5.1.1 User unknown\n\
+--B\nContent-Type: message/delivery-status\n\n\
+Reporting-MTA: dns; mx.sender.example\n\n\
+Final-Recipient: rfc822; partner@customer.example\nAction: failed\nStatus: 5.1.1\n\
+Diagnostic-Code: smtp; 550 5.1.1 User unknown\n\n\
+--B\nContent-Type: message/rfc822\n\n\
+Message-ID: <order-1234@sender.example>\nFrom: Owner <owner@sender.example>\n\
+To: partner@customer.example";
+    let r = the_one(raw, "partner@customer.example");
+    assert_eq!(r.reason, Reason::UserUnknown);
+    assert_eq!(r.message_id, "order-1234@sender.example");
+    assert_eq!(r.sender, "owner@sender.example");
+}

@@ -1,0 +1,411 @@
+//! A lazy walk over a message's MIME structure.
+//!
+//! `mail-parser`'s `MessageParser::parse` builds a whole `Message`: every
+//! header of every part is parsed and every body decoded, the returned
+//! original message included (its `Received:` lines, its attachments). The
+//! engine reads a fraction of that: the bounce's own headers, its text and
+//! report parts, and the returned message as raw bytes. This walk follows
+//! `mail-parser`'s own parse loop (same primitives: `MessageStream`'s header
+//! parser, boundary search and transfer decoders, same quirks, e.g. a
+//! boundary is found wherever `--boundary` occurs), but it
+//! - keeps an attached `message/rfc822` as a byte range instead of parsing
+//!   it (it ends where the enclosing part's boundary is),
+//! - skips the bodies of parts nothing reads (images, archives, PDFs), and
+//! - leaves HTML parts undecoded until asked for (the text part is read
+//!   when there is one).
+//!
+//! It is written here, not taken from a crate, for speed alone: this was a
+//! third of the engine's instructions (see `docs/engine-speed.md`).
+
+use mail_parser::decoders::charsets::map::charset_decoder;
+use mail_parser::parsers::MessageStream;
+use mail_parser::{ContentType, Encoding, GetHeader, Header, HeaderName, HeaderValue};
+use std::borrow::Cow;
+
+/// What a leaf part holds, decoded as far as the engine needs.
+#[derive(Debug)]
+pub(crate) enum Body<'a> {
+    /// A text part, transfer- and charset-decoded.
+    Text(Cow<'a, str>),
+    /// A `text/html` part, not decoded yet: see [`Leaf::html`].
+    Html,
+    /// Any other part the engine may read, transfer-decoded.
+    Bytes(Cow<'a, [u8]>),
+    /// An attached message, whole (headers and body), transfer-decoded.
+    Message(Cow<'a, [u8]>),
+    /// A part nothing reads (an image, an archive): not decoded.
+    Skipped,
+}
+
+/// One leaf part of the message, in document order.
+#[derive(Debug)]
+pub(crate) struct Leaf<'a> {
+    /// Media type, lower-case (`text`, `message`); `text` when undeclared.
+    pub ctype: String,
+    /// Media subtype, lower-case (`plain`, `delivery-status`).
+    pub subtype: String,
+    /// Whether the part names a file (`filename=` or `name=`).
+    pub named: bool,
+    /// The declared transfer encoding (`None` after an encoding problem).
+    pub encoding: Encoding,
+    /// The raw body bytes, before any decoding.
+    pub raw: &'a [u8],
+    /// The `charset` parameter, when given.
+    charset: Option<String>,
+    /// The content.
+    pub body: Body<'a>,
+}
+
+impl Leaf<'_> {
+    /// The text of an HTML part, decoded now. `None` for other parts.
+    pub fn html(&self) -> Option<String> {
+        if !matches!(self.body, Body::Html) {
+            return None;
+        }
+        let mut stream = MessageStream::new(self.raw);
+        let (end, bytes) = decoder(self.encoding)(&mut stream, b"");
+        // A body that does not decode is read as it is (as `mail-parser` does).
+        let bytes = if end == usize::MAX {
+            Cow::Borrowed(self.raw)
+        } else {
+            bytes
+        };
+        Some(charset_text(bytes, self.charset.as_deref()).into_owned())
+    }
+}
+
+/// The top-level header fields and the leaf parts of a message.
+pub(crate) struct Walk<'a> {
+    /// The message's own header fields (as `mail-parser` parses them).
+    pub headers: Vec<Header<'a>>,
+    /// Leaf parts in document order (multipart containers left out).
+    pub leaves: Vec<Leaf<'a>>,
+}
+
+/// How a part is treated, from its `Content-Type` and its parent's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Multipart,
+    Digest,
+    TextPlain,
+    TextHtml,
+    TextOther,
+    Message,
+    Other,
+}
+
+/// `mail-parser`'s classification of a part (`parsers::message::mime_type`).
+fn kind(ct: Option<&ContentType<'_>>, parent: Kind) -> Kind {
+    match ct {
+        Some(ct) => match (ct.ctype(), ct.subtype()) {
+            ("multipart", Some("digest")) => Kind::Digest,
+            ("multipart", _) => Kind::Multipart,
+            ("text", Some("plain")) => Kind::TextPlain,
+            ("text", Some("html")) => Kind::TextHtml,
+            ("text", _) => Kind::TextOther,
+            ("message", Some("rfc822" | "global")) => Kind::Message,
+            _ => Kind::Other,
+        },
+        None if parent == Kind::Digest => Kind::Message,
+        None => Kind::TextPlain,
+    }
+}
+
+type Decoder<'a> = fn(&mut MessageStream<'a>, &[u8]) -> (usize, Cow<'a, [u8]>);
+
+fn decoder<'a>(encoding: Encoding) -> Decoder<'a> {
+    match encoding {
+        Encoding::Base64 => MessageStream::decode_base64_mime,
+        Encoding::QuotedPrintable => MessageStream::decode_quoted_printable_mime,
+        Encoding::None => MessageStream::mime_part,
+    }
+}
+
+/// Bytes as text in the declared charset; UTF-8 (invalid bytes replaced)
+/// when none is declared or the charset is unknown.
+fn charset_text<'a>(bytes: Cow<'a, [u8]>, charset: Option<&str>) -> Cow<'a, str> {
+    if let Some(decode) = charset.and_then(|c| charset_decoder(c.as_bytes())) {
+        return Cow::Owned(decode(&bytes));
+    }
+    match bytes {
+        Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        Cow::Owned(v) => Cow::Owned(
+            String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into()),
+        ),
+    }
+}
+
+/// Whether the engine reads a part that is neither text nor a message:
+/// report parts, and a multipart whose boundary is missing.
+fn read_anyway(ct: &str, sub: &str) -> bool {
+    sub.contains("delivery-status")
+        || sub.contains("feedback-report")
+        || sub.contains("rfc822-header")
+        || ct == "multipart"
+}
+
+/// Walk a message. `None` when it has no header block at all.
+pub(crate) fn walk<'a>(data: &'a [u8], conf: &mail_parser::MessageParser) -> Option<Walk<'a>> {
+    let mut stream = MessageStream::new(data);
+    let mut top: Option<Vec<Header<'a>>> = None;
+    let mut leaves = Vec::new();
+    // The enclosing multiparts: (boundary, kind) of each, innermost last.
+    let mut stack: Vec<(Option<Vec<u8>>, Kind)> = Vec::new();
+    let (mut boundary, mut parent): (Option<Vec<u8>>, Kind) = (None, Kind::Message);
+
+    'outer: loop {
+        let mut part_headers = Vec::new();
+        let complete = stream.parse_headers(conf, &mut part_headers);
+        let headers: &Vec<Header<'a>> = if top.is_none() {
+            top.insert(part_headers)
+        } else {
+            &part_headers
+        };
+        if !complete {
+            break;
+        }
+        let body_start = stream.offset();
+        let ct = headers
+            .header_value(&HeaderName::ContentType)
+            .and_then(HeaderValue::as_content_type);
+        let mut k = kind(ct, parent);
+        if matches!(k, Kind::Multipart | Kind::Digest)
+            && let Some(b) = ct.and_then(|c| c.attribute("boundary"))
+        {
+            if stream.seek_next_part(b.as_bytes()) {
+                stack.push((boundary.take(), parent));
+                boundary = Some(b.as_bytes().to_vec());
+                parent = k;
+                stream.skip_crlf();
+                continue;
+            }
+            // A multipart whose first boundary never comes is text.
+            k = Kind::TextOther;
+        }
+        let (ctype, subtype) = ct.map_or_else(
+            || ("text".to_string(), "plain".to_string()),
+            |c| {
+                (
+                    c.ctype().to_ascii_lowercase(),
+                    c.subtype().unwrap_or("").to_ascii_lowercase(),
+                )
+            },
+        );
+        let named = headers
+            .header_value(&HeaderName::ContentDisposition)
+            .and_then(HeaderValue::as_content_type)
+            .and_then(|d| d.attribute("filename"))
+            .or_else(|| ct.and_then(|c| c.attribute("name")))
+            .is_some();
+        let mut encoding = match headers.header_value(&HeaderName::ContentTransferEncoding) {
+            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("base64") => Encoding::Base64,
+            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("quoted-printable") => {
+                Encoding::QuotedPrintable
+            }
+            _ => Encoding::None,
+        };
+        let charset = ct.and_then(|c| c.attribute("charset")).map(str::to_string);
+        let b = boundary.as_deref().unwrap_or(b"");
+
+        let lazy = k == Kind::TextHtml
+            || (k == Kind::Other && !read_anyway(&ctype, &subtype))
+            || (k == Kind::Message && encoding == Encoding::None);
+        let (raw, body) = if lazy {
+            // Find the end without decoding.
+            let (end, found) = seek_part_end(&mut stream, data, boundary.as_deref());
+            if !found {
+                boundary = None;
+            }
+            let raw = &data[body_start..end.clamp(body_start, data.len())];
+            let body = match k {
+                Kind::Message if raw.iter().all(u8::is_ascii_whitespace) => Body::Skipped,
+                Kind::Message => Body::Message(Cow::Borrowed(raw)),
+                // Its boundary never comes: `mail-parser` would fail to
+                // decode it and keep the bytes as text.
+                _ if !found => {
+                    encoding = Encoding::None;
+                    Body::Text(charset_text(Cow::Borrowed(raw), charset.as_deref()))
+                }
+                Kind::TextHtml => Body::Html,
+                _ => Body::Skipped,
+            };
+            (raw, body)
+        } else {
+            let (mut end, mut bytes) = decoder(encoding)(&mut stream, b);
+            if end == usize::MAX {
+                // A body that does not decode, or whose boundary never comes:
+                // read it as it is, as text.
+                encoding = Encoding::None;
+                k = Kind::TextOther;
+                let found;
+                (end, found) = seek_part_end(&mut stream, data, boundary.as_deref());
+                if !found {
+                    boundary = None;
+                }
+                bytes = Cow::Borrowed(&data[body_start..end.clamp(body_start, data.len())]);
+            }
+            let body = match k {
+                Kind::TextPlain | Kind::TextOther => {
+                    Body::Text(charset_text(bytes, charset.as_deref()))
+                }
+                Kind::Message if has_headers(&bytes, conf) => Body::Message(bytes),
+                _ => Body::Bytes(bytes),
+            };
+            (&data[body_start..end.clamp(body_start, data.len())], body)
+        };
+        leaves.push(Leaf {
+            ctype,
+            subtype,
+            named,
+            encoding,
+            raw,
+            charset,
+            body,
+        });
+
+        if boundary.is_some() {
+            loop {
+                if !stream.is_multipart_end() {
+                    continue 'outer; // the next part's headers follow
+                }
+                // The end of this multipart: back to the enclosing one.
+                let Some((outer, outer_kind)) = stack.pop() else {
+                    break 'outer;
+                };
+                boundary = outer;
+                parent = outer_kind;
+                match boundary.as_deref() {
+                    Some(ob) if stream.seek_next_part_offset(ob).is_some() => {}
+                    _ => break 'outer,
+                }
+            }
+        } else if stream.offset() >= data.len() {
+            break;
+        }
+    }
+    let headers = top?;
+    (!headers.is_empty()).then_some(Walk { headers, leaves })
+}
+
+/// Whether decoded bytes start with a header block `mail-parser` can read
+/// (an encoded attached message that is not one is left alone).
+fn has_headers(bytes: &[u8], conf: &mail_parser::MessageParser) -> bool {
+    let mut stream = MessageStream::new(bytes);
+    let mut headers = Vec::new();
+    stream.parse_headers(conf, &mut headers) || !headers.is_empty()
+}
+
+/// `MessageStream::seek_part_end` with `memchr::memmem` instead of a
+/// byte-at-a-time walk: the end of the current part (before the newline
+/// that precedes `--boundary`, or where `--boundary` starts when it is
+/// not at the start of a line) and whether the boundary was found. The
+/// stream is left after the boundary, or at the end of the data.
+fn seek_part_end(
+    stream: &mut MessageStream<'_>,
+    data: &[u8],
+    boundary: Option<&[u8]>,
+) -> (usize, bool) {
+    let start = stream.offset();
+    let found = boundary.and_then(|b| {
+        let mut needle = Vec::with_capacity(b.len() + 2);
+        needle.extend_from_slice(b"--");
+        needle.extend_from_slice(b);
+        memchr::memmem::find(&data[start..], &needle).map(|i| (start + i, needle.len()))
+    });
+    let Some((at, len)) = found else {
+        stream.skip_bytes(data.len() - start);
+        return (data.len(), boundary.is_none());
+    };
+    stream.skip_bytes(at + len - start);
+    let end = if at > start && data[at - 1] == b'\n' {
+        if at - 1 > start && data[at - 2] == b'\r' {
+            at - 2
+        } else {
+            at - 1
+        }
+    } else {
+        at
+    };
+    (end, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaves(raw: &str) -> Vec<Leaf<'_>> {
+        walk(raw.as_bytes(), &mail_parser::MessageParser::new())
+            .expect("a message")
+            .leaves
+    }
+
+    const REPORT: &str = "From: MAILER-DAEMON@mx.example.jp\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nUndelivered.\n--B\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@example.jp\nStatus: 5.1.1\n--B\nContent-Type: message/rfc822\n\nFrom: owner@example.org\nContent-Type: multipart/mixed; boundary=\"I\"\n\n--I\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--I--\n\n--B--\n";
+
+    #[test]
+    fn an_attached_message_is_kept_whole_and_not_parsed() {
+        let l = leaves(REPORT);
+        assert_eq!(l.len(), 3, "{l:?}");
+        assert!(matches!(&l[0].body, Body::Text(t) if t == "Undelivered."));
+        assert!(matches!(&l[1].body, Body::Bytes(b) if b.starts_with(b"Final-Recipient")));
+        assert_eq!(l[1].subtype, "delivery-status");
+        let Body::Message(m) = &l[2].body else {
+            panic!("{:?}", l[2].body)
+        };
+        let m = std::str::from_utf8(m).unwrap();
+        assert!(m.starts_with("From: owner@example.org\n"), "{m}");
+        // It ends where the report's own boundary is, its parts inside it.
+        assert!(m.ends_with("--I--\n"), "{m:?}");
+    }
+
+    #[test]
+    fn an_attached_message_cut_short_keeps_its_headers() {
+        // No blank line after the returned headers, no closing boundary:
+        // `mail-parser` reads this as text; it is the original's header block.
+        let raw = "From: MAILER-DAEMON@mx.example.jp\nContent-Type: multipart/report; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nUndelivered.\n--B\nContent-Type: message/rfc822\n\nMessage-ID: <1@example.org>\nFrom: owner@example.org";
+        let l = leaves(raw);
+        assert!(
+            matches!(&l[1].body, Body::Message(m) if m.starts_with(b"Message-ID: <1@example.org>")),
+            "{l:?}"
+        );
+    }
+
+    #[test]
+    fn html_is_decoded_when_asked_for() {
+        let raw = "From: a@example.jp\nContent-Type: multipart/alternative; boundary=\"A\"\n\n--A\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n<p>caf=C3=A9 5.1.1</p>\n--A--\n";
+        let l = leaves(raw);
+        assert!(matches!(l[0].body, Body::Html));
+        assert_eq!(l[0].html().as_deref(), Some("<p>caf\u{e9} 5.1.1</p>"));
+        assert_eq!(leaves(REPORT)[0].html(), None);
+    }
+
+    #[test]
+    fn unread_parts_are_skipped_and_a_part_whose_boundary_never_comes_is_text() {
+        let raw = "From: a@example.jp\nContent-Type: multipart/mixed; boundary=\"M\"\n\n--M\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n--M\nContent-Type: text/html\n\n<p>The boundary is lost</p>\n";
+        let l = leaves(raw);
+        assert!(matches!(l[0].body, Body::Skipped), "{l:?}");
+        assert!(
+            matches!(&l[1].body, Body::Text(t) if t.contains("The boundary is lost")),
+            "{l:?}"
+        );
+    }
+
+    #[test]
+    fn part_ends_like_mail_parsers() {
+        for (data, boundary, end, found) in [
+            ("text\n--B\nnext", Some("B"), 4, true),
+            ("text\r\n--B\r\nnext", Some("B"), 4, true),
+            ("text --B", Some("B"), 5, true),
+            ("--B", Some("B"), 0, true),
+            ("no boundary", Some("B"), 11, false),
+            ("to the end", None, 10, true),
+        ] {
+            let mut stream = MessageStream::new(data.as_bytes());
+            let got = seek_part_end(&mut stream, data.as_bytes(), boundary.map(str::as_bytes));
+            let mut theirs = MessageStream::new(data.as_bytes());
+            let want = theirs.seek_part_end(boundary.map(str::as_bytes));
+            assert_eq!(got, (end, found), "{data:?}");
+            assert_eq!(got, want, "{data:?}");
+            assert_eq!(stream.offset(), theirs.offset(), "{data:?}");
+        }
+    }
+}
