@@ -354,40 +354,47 @@ pub(crate) fn unfold(v: &str) -> String {
 }
 
 /// A crude HTML to text: drop tags, decode the common entities, keep line
-/// breaks at block elements.
+/// breaks at block elements. Text runs are copied whole between `<` and
+/// `>` (both ASCII, so never inside a multi-byte character).
 pub(crate) fn html_to_text(h: &str) -> String {
     let mut out = String::with_capacity(h.len());
-    let mut in_tag = false;
-    let mut tag = String::new();
     let mut skip = false;
-    for c in h.chars() {
-        if in_tag {
-            if c == '>' {
-                in_tag = false;
-                let t = tag.to_ascii_lowercase();
-                let name = t
-                    .trim_start_matches('/')
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("");
-                if matches!(name, "style" | "script" | "head") {
-                    skip = !t.starts_with('/');
-                }
-                if matches!(
-                    name,
-                    "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table"
-                ) {
-                    out.push('\n');
-                }
-                tag.clear();
-            } else {
-                tag.push(c);
+    let mut rest = h;
+    while !rest.is_empty() {
+        let Some(open) = memchr::memchr(b'<', rest.as_bytes()) else {
+            if !skip {
+                out.push_str(rest);
             }
-        } else if c == '<' {
-            in_tag = true;
-        } else if !skip {
-            out.push(c);
+            break;
+        };
+        if !skip {
+            out.push_str(&rest[..open]);
         }
+        let tag_and_after = &rest[open + 1..];
+        // A tag that never closes hides the rest.
+        let Some(close) = memchr::memchr(b'>', tag_and_after.as_bytes()) else {
+            break;
+        };
+        let tag = &tag_and_after[..close];
+        let name = tag
+            .trim_start_matches('/')
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        if ["style", "script", "head"].into_iter().any(is) {
+            skip = !tag.starts_with('/');
+        }
+        if ["br", "p", "div", "tr", "li", "h1", "h2", "h3", "table"]
+            .into_iter()
+            .any(is)
+        {
+            out.push('\n');
+        }
+        rest = &tag_and_after[close + 1..];
+    }
+    if !out.contains('&') {
+        return out;
     }
     out.replace("&nbsp;", " ")
         .replace("&lt;", "<")
@@ -489,5 +496,61 @@ mod tests {
     #[test]
     fn html() {
         assert_eq!(html_to_text("<p>a&amp;b</p><style>x</style>c"), "\na&b\nc");
+        assert_eq!(
+            html_to_text("<BR>caf\u{e9}<HEAD>x</head>&lt;y<unclosed"),
+            "\ncaf\u{e9}<y"
+        );
+    }
+
+    /// The first, char-at-a-time version: what `html_to_text` must still give.
+    fn old_html_to_text(h: &str) -> String {
+        let mut out = String::with_capacity(h.len());
+        let mut in_tag = false;
+        let mut tag = String::new();
+        let mut skip = false;
+        for c in h.chars() {
+            if in_tag {
+                if c == '>' {
+                    in_tag = false;
+                    let t = tag.to_ascii_lowercase();
+                    let name = t
+                        .trim_start_matches('/')
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("");
+                    if matches!(name, "style" | "script" | "head") {
+                        skip = !t.starts_with('/');
+                    }
+                    if matches!(
+                        name,
+                        "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table"
+                    ) {
+                        out.push('\n');
+                    }
+                    tag.clear();
+                } else {
+                    tag.push(c);
+                }
+            } else if c == '<' {
+                in_tag = true;
+            } else if !skip {
+                out.push(c);
+            }
+        }
+        out.replace("&nbsp;", " ")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn html_to_text_matches_the_first_version(
+            h in "(<|>|/|p|P|br|style|STYLE|head|script|div| |\t|&|amp;|lt;|nbsp;|é|x)*"
+        ) {
+            proptest::prop_assert_eq!(html_to_text(&h), old_html_to_text(&h));
+        }
     }
 }
