@@ -393,10 +393,15 @@ pub(crate) fn html_to_text(h: &str) -> String {
         }
         rest = &tag_and_after[close + 1..];
     }
-    if !out.contains('&') {
-        return out;
+    decode_entities(out)
+}
+
+/// The common HTML entities decoded (`&amp;` last, so `&amp;lt;` stays `&lt;`).
+fn decode_entities(text: String) -> String {
+    if !text.contains('&') {
+        return text;
     }
-    out.replace("&nbsp;", " ")
+    text.replace("&nbsp;", " ")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
@@ -537,12 +542,7 @@ mod tests {
                 out.push(c);
             }
         }
-        out.replace("&nbsp;", " ")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&amp;", "&")
+        decode_entities(out)
     }
 
     proptest::proptest! {

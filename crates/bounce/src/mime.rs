@@ -119,110 +119,82 @@ type Decoder<'a> = fn(&mut MessageStream<'a>, &[u8]) -> (usize, Cow<'a, [u8]>);
 /// but copying the runs between `=`, CR and LF at once instead of a byte at
 /// a time: the HTML of an Exchange or AOL notice is tens of kilobytes.
 fn quoted_printable(src: &[u8]) -> Option<(Vec<u8>, bool)> {
+    /// Where the decoder is: in text, after `=`, after `=` and a hex digit.
+    #[derive(Clone, Copy)]
+    enum At {
+        Text,
+        Equals,
+        Digit(u8),
+    }
     fn hex(c: u8) -> Option<u8> {
         (c as char).to_digit(16).map(|d| d as u8)
     }
     let mut buf = Vec::with_capacity(src.len());
     // A hard line break is LF until the first CR, CRLF from then on.
     let mut cr_seen = false;
-    // Trailing whitespace copied as is since the last other byte: it is
-    // dropped before a hard line break.
+    // Whitespace copied as is since the last other byte: it is dropped
+    // before a hard line break (decoded bytes do not count).
     let mut ws = 0usize;
+    let mut at = At::Text;
     let mut i = 0;
     while i < src.len() {
-        let run_end = memchr::memchr3(b'=', b'\n', b'\r', &src[i..]).map_or(src.len(), |k| i + k);
-        if run_end > i {
-            let run = &src[i..run_end];
-            buf.extend_from_slice(run);
-            let trailing = run
-                .iter()
-                .rev()
-                .take_while(|c| c.is_ascii_whitespace())
-                .count();
-            ws = if trailing == run.len() {
-                ws + trailing
-            } else {
-                trailing
-            };
-            i = run_end;
-            continue;
-        }
-        match src[i] {
-            b'\r' => {
-                cr_seen = true;
-                i += 1;
+        if let At::Text = at {
+            let end = memchr::memchr3(b'=', b'\n', b'\r', &src[i..]).map_or(src.len(), |k| i + k);
+            if end > i {
+                let run = &src[i..end];
+                buf.extend_from_slice(run);
+                let trailing = run
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.is_ascii_whitespace())
+                    .count();
+                ws = if trailing == run.len() {
+                    ws + trailing
+                } else {
+                    trailing
+                };
+                i = end;
+                continue;
             }
-            b'\n' => {
+        }
+        let c = src[i];
+        i += 1;
+        match (at, c) {
+            (At::Text, b'=') => at = At::Equals,
+            (_, b'=') => return None,
+            (_, b'\r') => cr_seen = true,
+            // A soft line break.
+            (At::Equals, b'\n') => {
+                at = At::Text;
+                ws = 0;
+            }
+            // A hard one (also between an escape's two digits).
+            (_, b'\n') => {
                 buf.truncate(buf.len() - ws);
                 buf.extend_from_slice(if cr_seen { b"\r\n" } else { b"\n" });
                 ws = 0;
-                i += 1;
             }
-            _ => {
-                // '=': a soft line break, an escape, or a literal '='.
-                i += 1;
-                loop {
-                    let Some(&c) = src.get(i) else {
-                        return Some((buf, cr_seen));
-                    };
-                    match c {
-                        b'=' => return None,
-                        b'\n' => {
-                            // Soft line break.
-                            ws = 0;
-                            i += 1;
-                            break;
-                        }
-                        b'\r' => {
-                            cr_seen = true;
-                            i += 1;
-                        }
-                        c if hex(c).is_some() => {
-                            // The second digit: CRs are skipped, a LF
-                            // ends the line but keeps waiting for it.
-                            i += 1;
-                            loop {
-                                let Some(&d) = src.get(i) else {
-                                    return Some((buf, cr_seen));
-                                };
-                                match d {
-                                    b'=' => return None,
-                                    b'\r' => {
-                                        cr_seen = true;
-                                        i += 1;
-                                    }
-                                    b'\n' => {
-                                        buf.truncate(buf.len() - ws);
-                                        buf.extend_from_slice(if cr_seen {
-                                            b"\r\n"
-                                        } else {
-                                            b"\n"
-                                        });
-                                        ws = 0;
-                                        i += 1;
-                                    }
-                                    d => {
-                                        match hex(d) {
-                                            Some(lo) => buf.push(hex(c).unwrap_or(0) << 4 | lo),
-                                            None => buf.extend_from_slice(&[b'=', src[i - 1], d]),
-                                        }
-                                        ws = 0;
-                                        i += 1;
-                                        break;
-                                    }
-                                }
-                            }
-                            break;
-                        }
-                        c if c.is_ascii_whitespace() => i += 1,
-                        c => {
-                            buf.extend_from_slice(&[b'=', c]);
-                            ws = 0;
-                            i += 1;
-                            break;
-                        }
-                    }
+            (At::Equals, c) => match hex(c) {
+                Some(high) => at = At::Digit(high),
+                None if c.is_ascii_whitespace() => {}
+                None => {
+                    buf.extend_from_slice(&[b'=', c]);
+                    ws = 0;
+                    at = At::Text;
                 }
+            },
+            (At::Digit(high), c) => {
+                match hex(c) {
+                    Some(low) => buf.push(high << 4 | low),
+                    // '=', the byte before this one, this one.
+                    None => buf.extend_from_slice(&[b'=', src[i - 2], c]),
+                }
+                ws = 0;
+                at = At::Text;
+            }
+            (At::Text, c) => {
+                buf.push(c);
+                ws = if c.is_ascii_whitespace() { ws + 1 } else { 0 };
             }
         }
     }
