@@ -262,15 +262,43 @@ fn decoder<'a>(encoding: Encoding) -> Decoder<'a> {
 /// Bytes as text in the declared charset; UTF-8 (invalid bytes replaced)
 /// when none is declared or the charset is unknown.
 fn charset_text<'a>(bytes: Cow<'a, [u8]>, charset: Option<&str>) -> Cow<'a, str> {
-    if let Some(decode) = charset.and_then(|c| charset_decoder(c.as_bytes())) {
+    // Plain ASCII in a charset that is a superset of it reads as it is: no
+    // table lookups for the Windows-1252 text of every Exchange notice.
+    let as_is = bytes.is_ascii() && charset.is_none_or(ascii_superset);
+    if !as_is && let Some(decode) = charset.and_then(|c| charset_decoder(c.as_bytes())) {
         return Cow::Owned(decode(&bytes));
     }
     match bytes {
-        Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        Cow::Borrowed(b) => match std::str::from_utf8(b) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(b),
+        },
         Cow::Owned(v) => Cow::Owned(
             String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into()),
         ),
     }
+}
+
+/// Charsets whose first 128 code points are ASCII's (a test holds
+/// `mail-parser`'s decoders to it).
+const ASCII_SUPERSETS: &[&str] = &[
+    "us-ascii",
+    "ascii",
+    "utf-8",
+    "utf8",
+    "iso-8859-",
+    "windows-125",
+    "cp125",
+];
+
+fn ascii_superset(charset: &str) -> bool {
+    let c = charset.trim().as_bytes();
+    ASCII_SUPERSETS.iter().any(|p| {
+        let p = p.as_bytes();
+        c.len() >= p.len()
+            && c[..p.len()].eq_ignore_ascii_case(p)
+            && (p.ends_with(b"-") || p.ends_with(b"125") || c.len() == p.len())
+    })
 }
 
 /// Whether the engine reads a part that is neither text nor a message:
@@ -583,6 +611,43 @@ mod tests {
                 let [ours, theirs] = both(&src, 0, b);
                 proptest::prop_assert_eq!(ours, theirs);
             }
+        }
+    }
+
+    #[test]
+    fn ascii_reads_as_itself_in_the_charsets_taken_as_ascii_supersets() {
+        let ascii: Vec<u8> = (0u8..128).collect();
+        let mut checked = 0;
+        for name in [
+            "us-ascii",
+            "ASCII",
+            "utf-8",
+            "UTF8",
+            "iso-8859-1",
+            "ISO-8859-2",
+            "iso-8859-15",
+            "windows-1250",
+            "Windows-1252",
+            "windows-1257",
+            "cp1251",
+            "CP1252",
+        ] {
+            assert!(ascii_superset(name), "{name}");
+            if let Some(decode) = charset_decoder(name.as_bytes()) {
+                assert_eq!(decode(&ascii).as_bytes(), &ascii[..], "{name}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "{checked}");
+        for name in [
+            "utf-7",
+            "iso-2022-jp",
+            "shift_jis",
+            "utf-16",
+            "cp932",
+            "utf-8x",
+        ] {
+            assert!(!ascii_superset(name), "{name}");
         }
     }
 
