@@ -37,6 +37,10 @@ struct Class {
 struct Compiled {
     hosts: Vec<String>,
     phrases: Vec<(Reason, Vec<String>)>,
+    /// Every phrase of `phrases` in one automaton; pattern i belongs to
+    /// `phrases[phrase_owner[i]]`.
+    phrase_set: aho_corasick::AhoCorasick,
+    phrase_owner: Vec<usize>,
     codes: Vec<(String, Reason)>,
     needs: Vec<(Reason, char)>,
     code_prefix: Option<String>,
@@ -55,13 +59,22 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
         .map(|(_, v)| {
             let c: Class =
                 serde_json::from_value(v).expect("rules/rhost.json classes are well-formed");
+            let phrases: Vec<(Reason, Vec<String>)> = c
+                .phrases
+                .iter()
+                .map(|(r, p)| (parse(r), p.clone()))
+                .collect();
+            let (phrase_owner, all): (Vec<usize>, Vec<&String>) = phrases
+                .iter()
+                .enumerate()
+                .flat_map(|(k, (_, ps))| ps.iter().map(move |p| (k, p)))
+                .unzip();
             Compiled {
                 hosts: c.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
-                phrases: c
-                    .phrases
-                    .iter()
-                    .map(|(r, p)| (parse(r), p.clone()))
-                    .collect(),
+                phrase_set: aho_corasick::AhoCorasick::new(all)
+                    .expect("rules/rhost.json phrases build"),
+                phrase_owner,
+                phrases,
                 codes: c.codes.iter().map(|(k, r)| (k.clone(), parse(r))).collect(),
                 needs: c
                     .needs
@@ -89,25 +102,34 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Which service class a delivery belongs to: by the recipient's domain
-/// first, then the remote MTA, then the reporting MTA.
-fn class_of(domain: &str, remote: &str, reporting: &str) -> Option<&'static Compiled> {
-    let matches = |host: &str, pattern: &str| match pattern.strip_prefix('.') {
-        Some(bare) => host.ends_with(pattern) || host == bare,
-        None => {
-            host == pattern
-                || (host.len() > pattern.len()
-                    && host.ends_with(pattern)
-                    && host.as_bytes()[host.len() - pattern.len() - 1] == b'.')
+/// Every host pattern of every class, without its leading dot, to the
+/// first class (in table order) that lists it.
+static BY_HOST: LazyLock<std::collections::HashMap<&'static str, usize>> = LazyLock::new(|| {
+    let mut map = std::collections::HashMap::new();
+    for (k, c) in CLASSES.iter().enumerate() {
+        for h in &c.hosts {
+            map.entry(h.strip_prefix('.').unwrap_or(h)).or_insert(k);
         }
-    };
+    }
+    map
+});
+
+/// Which service class a delivery belongs to: by the recipient's domain
+/// first, then the remote MTA, then the reporting MTA. A pattern
+/// (`google.com` or `.google.com` alike) matches the host itself and any
+/// host below it; when several classes match, the first in the table wins.
+fn class_of(domain: &str, remote: &str, reporting: &str) -> Option<&'static Compiled> {
     for h in [domain, remote, reporting] {
         let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
-        if let Some(c) = CLASSES
-            .iter()
-            .find(|c| c.hosts.iter().any(|p| matches(&h, p)))
+        // The host and each of its parent domains: a.b.c, b.c, c.
+        let parents =
+            std::iter::successors(Some(h.as_str()), |s| s.split_once('.').map(|(_, p)| p));
+        if let Some(k) = parents
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| BY_HOST.get(s))
+            .min()
         {
-            return Some(c);
+            return Some(&CLASSES[*k]);
         }
     }
     None
@@ -151,8 +173,13 @@ pub(crate) fn find(
     {
         return Some(*r);
     }
-    for (reason, phrases) in &c.phrases {
-        if !phrases.iter().any(|p| lower.contains(p.as_str())) {
+    // Which reasons have a phrase in the text: one pass for all of them.
+    let mut said = vec![false; c.phrases.len()];
+    for m in c.phrase_set.find_overlapping_iter(lower) {
+        said[c.phrase_owner[m.pattern().as_usize()]] = true;
+    }
+    for (k, (reason, _)) in c.phrases.iter().enumerate() {
+        if !said[k] {
             continue;
         }
         if let Some((_, allowed)) = c.statuses.iter().find(|(r, _)| r == reason)
@@ -206,6 +233,61 @@ fn label_code(lower: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first version: every class's patterns tried in table order.
+    fn class_of_by_scan(domain: &str, remote: &str, reporting: &str) -> Option<usize> {
+        let matches = |host: &str, pattern: &str| match pattern.strip_prefix('.') {
+            Some(bare) => host.ends_with(pattern) || host == bare,
+            None => {
+                host == pattern
+                    || (host.len() > pattern.len()
+                        && host.ends_with(pattern)
+                        && host.as_bytes()[host.len() - pattern.len() - 1] == b'.')
+            }
+        };
+        [domain, remote, reporting].into_iter().find_map(|h| {
+            let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
+            CLASSES
+                .iter()
+                .position(|c| c.hosts.iter().any(|p| matches(&h, p)))
+        })
+    }
+
+    #[test]
+    fn the_host_lookup_picks_the_class_the_scan_did() {
+        let mut hosts: Vec<String> = vec![
+            String::new(),
+            "example.org".into(),
+            "a..b".into(),
+            ".".into(),
+        ];
+        for c in CLASSES.iter() {
+            for h in &c.hosts {
+                let bare = h.trim_start_matches('.');
+                hosts.push(bare.to_string());
+                hosts.push(format!("mx1.{bare}"));
+                hosts.push(format!("MX.{}.", bare.to_uppercase()));
+                hosts.push(format!("x{bare}"));
+                hosts.push(
+                    bare.split_once('.')
+                        .map_or(String::new(), |(_, p)| p.to_string()),
+                );
+            }
+        }
+        let mut matched = 0;
+        for h in &hosts {
+            let new = class_of(h, "", "").map(|c| std::ptr::from_ref(c));
+            let old = class_of_by_scan(h, "", "").map(|k| std::ptr::from_ref(&CLASSES[k]));
+            assert_eq!(new, old, "{h:?}");
+            matched += usize::from(new.is_some());
+            // The remote MTA counts when the domain says nothing.
+            let new = class_of("example.org", h, "").map(|c| std::ptr::from_ref(c));
+            let old =
+                class_of_by_scan("example.org", h, "").map(|k| std::ptr::from_ref(&CLASSES[k]));
+            assert_eq!(new, old, "remote {h:?}");
+        }
+        assert!(matched > 50, "{matched}");
+    }
 
     #[test]
     fn google_and_orange() {
