@@ -276,12 +276,12 @@ mod tests {
         }
         let mut matched = 0;
         for h in &hosts {
-            let new = class_of(h, "", "").map(|c| std::ptr::from_ref(c));
+            let new = class_of(h, "", "").map(std::ptr::from_ref);
             let old = class_of_by_scan(h, "", "").map(|k| std::ptr::from_ref(&CLASSES[k]));
             assert_eq!(new, old, "{h:?}");
             matched += usize::from(new.is_some());
             // The remote MTA counts when the domain says nothing.
-            let new = class_of("example.org", h, "").map(|c| std::ptr::from_ref(c));
+            let new = class_of("example.org", h, "").map(std::ptr::from_ref);
             let old =
                 class_of_by_scan("example.org", h, "").map(|k| std::ptr::from_ref(&CLASSES[k]));
             assert_eq!(new, old, "remote {h:?}");
