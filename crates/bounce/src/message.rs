@@ -246,7 +246,7 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
                     f.dsn.push(s.into_owned());
                 } else if sub.contains("feedback-report") {
                     f.feedback.push(s.into_owned());
-                } else if sub.contains("rfc822-headers") || sub == "rfc822-header" {
+                } else if returned_headers(sub) {
                     append_headers(&mut f.original_headers, &s);
                 } else if ctype == "text" || ctype == "multipart" {
                     // Text, or a multipart whose boundary was lost (a
@@ -285,13 +285,20 @@ enum Role {
 fn text_role(ctype: &str, sub: &str) -> Role {
     if ctype == "message" || sub.contains("delivery-status") {
         Role::Dsn
-    } else if sub == "rfc822-headers" || sub == "rfc822-header" {
+    } else if returned_headers(sub) {
         Role::Headers
     } else if sub == "feedback-report" {
         Role::Feedback
     } else {
         Role::Note
     }
+}
+
+/// A part holding the returned message's header block: `text/rfc822-headers`
+/// (RFC 6522; also misspelt in the singular), or `message/global-headers`,
+/// its internationalised form (RFC 6533).
+pub(crate) fn returned_headers(sub: &str) -> bool {
+    sub.contains("rfc822-headers") || sub == "rfc822-header" || sub == "global-headers"
 }
 
 /// The text of a part whose declared charset cannot be right: decoding it

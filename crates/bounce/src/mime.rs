@@ -306,7 +306,7 @@ fn ascii_superset(charset: &str) -> bool {
 fn read_anyway(ct: &str, sub: &str) -> bool {
     sub.contains("delivery-status")
         || sub.contains("feedback-report")
-        || sub.contains("rfc822-header")
+        || crate::message::returned_headers(sub)
         || ct == "multipart"
 }
 

@@ -1748,3 +1748,23 @@ To: partner@customer.example";
     assert_eq!(r.message_id, "order-1234@sender.example");
     assert_eq!(r.sender, "owner@sender.example");
 }
+
+#[test]
+fn an_internationalised_report_returns_its_headers_in_message_global_headers() {
+    // RFC 6533: an SMTPUTF8 message's DSN carries message/global-delivery-status
+    // and the returned header block as message/global-headers.
+    let raw = "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\n\
+Subject: Undelivered Mail Returned to Sender\n\
+Content-Type: multipart/report; report-type=global-delivery-status; boundary=\"G\"\n\n\
+--G\nContent-Type: text/plain; charset=utf-8\n\nYour message could not be delivered.\n\n\
+--G\nContent-Type: message/global-delivery-status\n\n\
+Reporting-MTA: dns; mx.sender.example\n\n\
+Final-Recipient: utf-8; partner@customer.example\nAction: failed\nStatus: 5.1.1\n\
+Diagnostic-Code: smtp; 550 5.1.1 User unknown\n\n\
+--G\nContent-Type: message/global-headers\n\n\
+Message-ID: <order-77@sender.example>\nFrom: Owner <owner@sender.example>\n\
+To: partner@customer.example\nSubject: Bestellung\n\n--G--\n";
+    let r = the_one(raw, "partner@customer.example");
+    assert_eq!(r.reason, Reason::UserUnknown);
+    assert_eq!(r.message_id, "order-77@sender.example");
+}
