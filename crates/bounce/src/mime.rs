@@ -561,8 +561,13 @@ mod tests {
     }
 
     /// Both decoders over `src` from `from` with `boundary`: end offset,
-    /// bytes and where the stream is left.
-    fn both(src: &[u8], from: usize, boundary: &[u8]) -> [(usize, Vec<u8>, usize); 2] {
+    /// bytes and where the stream is left. `mail-parser`'s is `None` where
+    /// it panics: with overflow checks on (debug builds, as CI tests), its
+    /// `buf.len() - (crlf.len() + 1)` underflows when a soft line break
+    /// comes right before the boundary; a release build wraps, and the
+    /// truncation does nothing, as ours does.
+    type Decoded = (usize, Vec<u8>, usize);
+    fn both(src: &[u8], from: usize, boundary: &[u8]) -> (Decoded, Option<Decoded>) {
         let run = |ours: bool| {
             let mut stream = MessageStream::new(src);
             stream.skip_bytes(from.min(src.len()));
@@ -573,7 +578,8 @@ mod tests {
             };
             (end, bytes.into_owned(), stream.offset())
         };
-        [run(true), run(false)]
+        let theirs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(false))).ok();
+        (run(true), theirs)
     }
 
     #[test]
@@ -593,8 +599,14 @@ mod tests {
             );
             for b in ["", "B"] {
                 let with = format!("x\n{src}\n--B\ny");
-                let [ours, theirs] = both(with.as_bytes(), 2, b.as_bytes());
-                assert_eq!(ours, theirs, "{with:?} {b:?}");
+                let (ours, theirs) = both(with.as_bytes(), 2, b.as_bytes());
+                if let Some(theirs) = theirs {
+                    assert_eq!(ours, theirs, "{with:?} {b:?}");
+                } else {
+                    // "=" then the boundary: a soft line break, then "--B".
+                    assert_eq!((src, b), ("=", "B"));
+                    assert_eq!(ours, (3, b"-".to_vec(), 7), "{with:?}");
+                }
             }
         }
     }
@@ -608,8 +620,11 @@ mod tests {
             let ours = quoted_printable(&src).map(|(b, _)| b);
             proptest::prop_assert_eq!(ours, theirs(&src).map(|(b, _)| b));
             for b in [&b""[..], b"B", b"-"] {
-                let [ours, theirs] = both(&src, 0, b);
-                proptest::prop_assert_eq!(ours, theirs);
+                let (ours, theirs) = both(&src, 0, b);
+                // Where mail-parser overflows (debug builds only), there
+                // is nothing to compare with.
+                proptest::prop_assume!(theirs.is_some());
+                proptest::prop_assert_eq!(Some(ours), theirs);
             }
         }
     }
