@@ -16,10 +16,28 @@ static QUOTED_RE: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
+/// A whole internationalised address (RFC 6531, SMTPUTF8): letters,
+/// marks and digits of any script in the local part and the domain's labels
+/// (`用户@例子.广告`, `josé.garcia@example.com`, `info@müller.de`). Only
+/// ever matched against a whole token (a DSN field's value), never searched
+/// for in text, where it would swallow the words around an address.
+static INTERNATIONAL_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~.\-]+@(?:[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}\-]*[\p{L}\p{M}\p{N}])?\.)+\p{L}[\p{L}\p{M}\p{N}\-]*[\p{L}\p{M}\p{N}]$")
+        .unwrap()
+});
+
+/// Is `s` one internationalised address, with at least one non-ASCII
+/// character (ASCII ones are [`ADDR_RE`]'s)?
+fn is_international(s: &str) -> bool {
+    !s.is_ascii() && INTERNATIONAL_RE.is_match(s)
+}
+
 /// Is `s` exactly one plausible address?
 pub(crate) fn is_address(s: &str) -> bool {
     let whole = |m: regex::Match<'_>| m.start() == 0 && m.end() == s.len();
-    ADDR_RE.find(s).is_some_and(whole) || QUOTED_RE.find(s).is_some_and(whole)
+    ADDR_RE.find(s).is_some_and(whole)
+        || QUOTED_RE.find(s).is_some_and(whole)
+        || is_international(s)
 }
 
 /// Every address in `text`, in order (`To:` and `X-Failed-Recipients`
@@ -43,6 +61,11 @@ pub(crate) fn clean(s: &str) -> String {
         )
     });
     let t = t.strip_prefix("mailto:").unwrap_or(t);
+    if is_international(t) {
+        // Whole: ADDR_RE would keep only an ASCII tail of it
+        // (`josé.garcia@...` -> `garcia@...`).
+        return t.to_string();
+    }
     match ADDR_RE.find(t) {
         Some(m) => m.as_str().trim_start_matches('.').to_string(),
         None => t.to_string(),
@@ -52,7 +75,7 @@ pub(crate) fn clean(s: &str) -> String {
 /// The domain of an address, lower-cased.
 pub(crate) fn domain_of(addr: &str) -> String {
     addr.rsplit_once('@')
-        .map(|(_, d)| d.to_ascii_lowercase())
+        .map(|(_, d)| d.to_lowercase())
         .unwrap_or_default()
 }
 
@@ -73,5 +96,28 @@ mod tests {
         assert!(is_address("\"neko....nyaan....\"@example.org"));
         assert_eq!(clean("\"Neko\" <neko@example.org>"), "neko@example.org");
         assert_eq!(domain_of("X@Example.JP"), "example.jp");
+    }
+
+    #[test]
+    fn internationalised_addresses_are_kept_whole() {
+        for a in [
+            "用户@例子.广告",
+            "josé.garcia@example.com",
+            "info@müller.de",
+            "δοκιμή@παράδειγμα.δοκιμή",
+        ] {
+            assert!(is_address(a), "{a}");
+            assert_eq!(clean(&format!("<{a}>")), a);
+        }
+        assert_eq!(domain_of("info@MÜLLER.de"), "müller.de");
+        // Not addresses: text around one, a bare word, no domain dot.
+        for s in [
+            "宛先neko@example.jp は",
+            "用户",
+            "用户@例子",
+            "a b@例子.广告",
+        ] {
+            assert!(!is_address(s), "{s}");
+        }
     }
 }

@@ -1768,3 +1768,32 @@ To: partner@customer.example\nSubject: Bestellung\n\n--G--\n";
     assert_eq!(r.reason, Reason::UserUnknown);
     assert_eq!(r.message_id, "order-77@sender.example");
 }
+
+#[test]
+fn an_internationalised_recipient_is_a_record_not_a_non_bounce() {
+    // SMTPUTF8 (RFC 6531/6533): the recipient's address is Unicode. It was
+    // not taken for an address, and the whole bounce read as "not a bounce";
+    // an accented local part lost its start (`josé.garcia@` -> `garcia@`).
+    for address in [
+        "用户@例子.广告",
+        "josé.garcia@example.com",
+        "info@müller.de",
+    ] {
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\n\
+Subject: Undelivered Mail Returned to Sender\n\
+Content-Type: multipart/report; report-type=global-delivery-status; boundary=\"G\"\n\n\
+--G\nContent-Type: text/plain; charset=utf-8\n\nYour message could not be delivered.\n\n\
+--G\nContent-Type: message/global-delivery-status\n\n\
+Reporting-MTA: dns; mx.sender.example\n\n\
+Final-Recipient: utf-8; {address}\nAction: failed\nStatus: 5.1.1\n\
+Diagnostic-Code: smtp; 550 5.1.1 User unknown\n\n--G--\n"
+        );
+        let r = the_one(&raw, address);
+        assert_eq!(r.reason, Reason::UserUnknown, "{address}");
+        assert_eq!(
+            r.recipient_domain,
+            address.rsplit_once('@').unwrap().1.to_lowercase()
+        );
+    }
+}
