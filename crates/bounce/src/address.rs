@@ -42,11 +42,20 @@ pub(crate) fn is_address(s: &str) -> bool {
 
 /// Every address in `text`, in order (`To:` and `X-Failed-Recipients`
 /// values).
+/// An internationalised address counts when it is a whole item of the list.
 pub(crate) fn all_in(text: &str) -> Vec<String> {
-    ADDR_RE
-        .find_iter(text)
-        .map(|m| m.as_str().to_string())
-        .collect()
+    let mut out = Vec::new();
+    // No ASCII address spans a comma or a space, so item by item finds the
+    // same ones as the whole text.
+    for item in text.split([',', ' ', '\t', '\n', '\r']) {
+        let whole = clean(item);
+        if is_international(&whole) {
+            out.push(whole);
+        } else {
+            out.extend(ADDR_RE.find_iter(item).map(|m| m.as_str().to_string()));
+        }
+    }
+    out
 }
 
 /// Strip brackets, quotes, `mailto:` and trailing punctuation; keep the address.
@@ -110,6 +119,17 @@ mod tests {
             assert_eq!(clean(&format!("<{a}>")), a);
         }
         assert_eq!(domain_of("info@MÜLLER.de"), "müller.de");
+        assert_eq!(
+            all_in(
+                "用户@例子.广告, <josé.garcia@example.com> Neko <neko@example.jp>,x@example.org"
+            ),
+            [
+                "用户@例子.广告",
+                "josé.garcia@example.com",
+                "neko@example.jp",
+                "x@example.org"
+            ]
+        );
         // Not addresses: text around one, a bare word, no domain dot.
         for s in [
             "宛先neko@example.jp は",

@@ -1797,3 +1797,22 @@ Diagnostic-Code: smtp; 550 5.1.1 User unknown\n\n--G--\n"
         );
     }
 }
+
+#[test]
+fn an_accented_recipient_named_by_exim_keeps_its_whole_local_part() {
+    // Exim names the failed addresses in X-Failed-Recipients; the ASCII
+    // pattern found only ".garcia@example.com" in "josé.garcia@example.com".
+    let raw = "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\n\
+To: owner@sender.example\nSubject: Mail delivery failed: returning message to sender\n\
+X-Failed-Recipients: josé.garcia@example.com\nAuto-Submitted: auto-replied\n\n\
+This message was created automatically by mail delivery software.\n\n\
+A message that you sent could not be delivered to one or more of its\n\
+recipients. This is a permanent error. The following address(es) failed:\n\n\
+  josé.garcia@example.com\n    host mx.example.com [192.0.2.1]\n\
+    SMTP error from remote mail server after RCPT TO:<josé.garcia@example.com>:\n\
+    550 5.1.1 User unknown\n\n\
+------ This is a copy of the message, including all the headers. ------\n\n\
+From: owner@sender.example\nTo: josé.garcia@example.com\nSubject: x\n\nhello\n";
+    let r = the_one(raw, "josé.garcia@example.com");
+    assert_eq!(r.reason, Reason::UserUnknown);
+}
