@@ -28,7 +28,7 @@ static INTERNATIONAL_RE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Is `s` one internationalised address, with at least one non-ASCII
 /// character (ASCII ones are [`ADDR_RE`]'s)?
-fn is_international(s: &str) -> bool {
+pub(crate) fn is_international(s: &str) -> bool {
     !s.is_ascii() && INTERNATIONAL_RE.is_match(s)
 }
 

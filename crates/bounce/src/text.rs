@@ -225,7 +225,78 @@ fn is_boundary(line: &str) -> bool {
 /// before the returned message, see [`notification`]). `exclude` holds
 /// addresses that are not recipients (the bounce's own From and To, i.e. the
 /// mailer daemon and the original sender).
+///
+/// Internationalised addresses (`<josé.garcia@example.com>`, a line that is
+/// only `用户@例子.广告`) are read where they are clearly delimited: in angle
+/// brackets or alone on their line. Each stands in for an ASCII address
+/// while the line shapes are matched, and is put back in the results. Found
+/// anywhere, an address pattern of any script would swallow the Japanese or
+/// Chinese words written against an ASCII address.
 pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
+    if note.is_ascii() {
+        return scan_ascii(note, exclude);
+    }
+    let stand_ins = international_stand_ins(note);
+    if stand_ins.is_empty() {
+        return scan_ascii(note, exclude);
+    }
+    let mut ascii = note.to_string();
+    let mut exclude = exclude.to_vec();
+    for (original, stand_in) in &stand_ins {
+        ascii = ascii.replace(original.as_str(), stand_in);
+        if exclude.iter().any(|e| e == original) {
+            exclude.push(stand_in.clone());
+        }
+    }
+    let put_back = |s: &mut String| {
+        for (original, stand_in) in &stand_ins {
+            if s.contains(stand_in.as_str()) {
+                *s = s.replace(stand_in.as_str(), original);
+            }
+        }
+    };
+    let mut hits = scan_ascii(&ascii, &exclude);
+    for h in &mut hits {
+        put_back(&mut h.recipient);
+        put_back(&mut h.diagnostic);
+    }
+    hits
+}
+
+/// The internationalised addresses a notification names in angle brackets
+/// or alone on a line, each with the ASCII address that stands in for it.
+fn international_stand_ins(note: &str) -> Vec<(String, String)> {
+    static DELIMITED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<([^<>\s]+@[^<>\s]+)>|(?m)^[ \t]*([^<>\s]+@[^<>\s]+?)[.:,]?[ \t]*$")
+            .expect("delimited address pattern compiles")
+    });
+    let mut out: Vec<(String, String)> = Vec::new();
+    for c in DELIMITED.captures_iter(note) {
+        let Some(a) = c.get(1).or(c.get(2)).map(|m| m.as_str()) else {
+            continue;
+        };
+        if crate::address::is_international(a)
+            && !glued_to_east_asian_words(a)
+            && !out.iter().any(|(o, _)| o == a)
+        {
+            let stand_in = format!("international-{}@stand-in.invalid", out.len() + 1);
+            out.push((a.to_string(), stand_in));
+        }
+    }
+    // Longest first, so that no original is replaced inside a longer one.
+    out.sort_by_key(|(o, _)| std::cmp::Reverse(o.len()));
+    out
+}
+
+/// `宛先kijitora@example.jp`: Japanese, Chinese or Korean words written
+/// right against an ASCII local part are words, not part of the address.
+fn glued_to_east_asian_words(address: &str) -> bool {
+    let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+    let east_asian = |c: char| matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xFF00..=0xFFEF);
+    local.chars().any(east_asian) && local.chars().any(|c| c.is_ascii_alphanumeric())
+}
+
+fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
     let lines: Vec<&str> = lines(note).collect();
     let excluded = |a: &str| exclude.iter().any(|e| e.eq_ignore_ascii_case(a));
 

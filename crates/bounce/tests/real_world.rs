@@ -1816,3 +1816,37 @@ From: owner@sender.example\nTo: josé.garcia@example.com\nSubject: x\n\nhello\n"
     let r = the_one(raw, "josé.garcia@example.com");
     assert_eq!(r.reason, Reason::UserUnknown);
 }
+
+#[test]
+fn an_internationalised_recipient_in_a_text_only_notice() {
+    // qmail writes no DSN: the address in angle brackets is the recipient.
+    for address in ["用户@例子.广告", "josé.garcia@example.com"] {
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: failure notice\n\n\
+Hi. This is the qmail-send program at mx.sender.example.\n\
+I'm afraid I wasn't able to deliver your message to the following addresses.\n\
+This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
+<{address}>:\n192.0.2.1 does not like recipient.\n\
+Remote host said: 550 5.1.1 <{address}>... User unknown\nGiving up on 192.0.2.1.\n\n\
+--- Below this line is a copy of the message.\n\n\
+From: owner@sender.example\nTo: {address}\nSubject: x\n\nhello\n"
+        );
+        let r = the_one(&raw, address);
+        assert_eq!(r.reason, Reason::UserUnknown, "{address}");
+        assert!(
+            r.diagnostic
+                .contains(&format!("<{address}>... User unknown")),
+            "{}",
+            r.diagnostic
+        );
+    }
+    // Japanese words against an ASCII address stay words.
+    let raw = "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: failure notice\n\n\
+Hi. This is the qmail-send program at mx.sender.example.\n\
+I'm afraid I wasn't able to deliver your message to the following addresses.\n\
+This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
+<宛先kijitora@example.jp>:\n192.0.2.1 does not like recipient.\n\
+Remote host said: 550 5.1.1 User unknown\nGiving up on 192.0.2.1.\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert!(r.iter().all(|r| !r.recipient.contains('宛')), "{r:#?}");
+}
