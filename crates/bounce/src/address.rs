@@ -32,6 +32,25 @@ pub(crate) fn is_international(s: &str) -> bool {
     !s.is_ascii() && INTERNATIONAL_RE.is_match(s)
 }
 
+/// Whether some `@` in `text` has a non-ASCII byte in the word around it
+/// (up to white space or an angle bracket): a cheap test before looking
+/// for internationalised addresses at all.
+pub(crate) fn may_hold_international(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.is_ascii() {
+        return false;
+    }
+    let ends_word = |c: &u8| c.is_ascii_whitespace() || *c == b'<' || *c == b'>';
+    memchr::memchr_iter(b'@', b).any(|at| {
+        let start = b[..at].iter().rposition(ends_word).map_or(0, |i| i + 1);
+        let end = b[at..]
+            .iter()
+            .position(ends_word)
+            .map_or(b.len(), |i| at + i);
+        !b[start..end].is_ascii()
+    })
+}
+
 /// Is `s` exactly one plausible address?
 pub(crate) fn is_address(s: &str) -> bool {
     let whole = |m: regex::Match<'_>| m.start() == 0 && m.end() == s.len();
@@ -44,6 +63,12 @@ pub(crate) fn is_address(s: &str) -> bool {
 /// values).
 /// An internationalised address counts when it is a whole item of the list.
 pub(crate) fn all_in(text: &str) -> Vec<String> {
+    if !may_hold_international(text) {
+        return ADDR_RE
+            .find_iter(text)
+            .map(|m| m.as_str().to_string())
+            .collect();
+    }
     let mut out = Vec::new();
     // No ASCII address spans a comma or a space, so item by item finds the
     // same ones as the whole text.
@@ -119,6 +144,9 @@ mod tests {
             assert_eq!(clean(&format!("<{a}>")), a);
         }
         assert_eq!(domain_of("info@MÜLLER.de"), "müller.de");
+        assert!(may_hold_international("宛先 <用户@例子.广告>"));
+        assert!(!may_hold_international("宛先 <kijitora@example.jp> は"));
+        assert!(!may_hold_international("no at sign: é"));
         assert_eq!(
             all_in(
                 "用户@例子.广告, <josé.garcia@example.com> Neko <neko@example.jp>,x@example.org"

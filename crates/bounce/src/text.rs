@@ -233,7 +233,7 @@ fn is_boundary(line: &str) -> bool {
 /// anywhere, an address pattern of any script would swallow the Japanese or
 /// Chinese words written against an ASCII address.
 pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
-    if note.is_ascii() {
+    if !crate::address::may_hold_international(note) {
         return scan_ascii(note, exclude);
     }
     let stand_ins = international_stand_ins(note);
