@@ -921,9 +921,17 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
         // "Rejected: 192.0.2.1 listed at zen.spamhaus.org": what a list
         // lists is the client.
         let end = start + literal.len();
-        let after = diag[end..diag.ceil_char_boundary((end + 40).min(diag.len()))]
+        let after = diag[end..diag.ceil_char_boundary((end + 48).min(diag.len()))]
             .trim_start_matches([']', ')', '>', ' '])
             .to_ascii_lowercase();
+        // Gmail writes a counter after the IP inside the brackets:
+        // "[192.0.2.1      12] Gmail has detected ...".
+        let after = match after.split_once(']') {
+            Some((n, rest)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                rest.trim_start().to_string()
+            }
+            _ => after,
+        };
         // ... and so is the IP a refusal is about ("[192.0.2.1] Our system
         // has detected", "[192.0.2.1] has been temporarily rate limited").
         let listed = [
@@ -932,6 +940,7 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
             "is blacklisted",
             "is blocklisted",
             "our system has detected",
+            "gmail has detected",
             "has been temporarily rate limited",
             "has exceeded",
             "found on",

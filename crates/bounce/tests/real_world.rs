@@ -1850,3 +1850,35 @@ Remote host said: 550 5.1.1 User unknown\nGiving up on 192.0.2.1.\n";
     let r = analyze(raw.as_bytes()).unwrap();
     assert!(r.iter().all(|r| !r.recipient.contains('宛')), "{r:#?}");
 }
+
+#[test]
+fn gmail_names_the_sending_ip_with_a_counter_inside_the_brackets() {
+    // Gmail's refusals put a counter after the client IP: "[IP      12]".
+    for (status, text) in [
+        (
+            "5.7.1",
+            "550-5.7.1 [203.0.113.5      12] Gmail has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked. - gsmtp",
+        ),
+        (
+            "4.7.28",
+            "421-4.7.28 [203.0.113.5      15] Gmail has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. - gsmtp",
+        ),
+        (
+            "5.7.1",
+            "550-5.7.1 [203.0.113.5      12] Our system has detected that this message is likely unsolicited mail. - gsmtp",
+        ),
+    ] {
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.sender.example (Mail Delivery System)\nTo: owner@sender.example\n\
+Subject: Undelivered Mail Returned to Sender\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nThis is the mail system at host mx.sender.example.\n\n\
+--B\nContent-Type: message/delivery-status\n\n\
+Reporting-MTA: dns; mx.sender.example\n\n\
+Final-Recipient: rfc822; partner@gmail.com\nAction: failed\nStatus: {status}\n\
+Remote-MTA: dns; gmail-smtp-in.l.google.com\nDiagnostic-Code: smtp; {text}\n\n--B--\n"
+        );
+        let r = the_one(&raw, "partner@gmail.com");
+        assert_eq!(r.sending_ip, Some("203.0.113.5".parse().unwrap()), "{text}");
+    }
+}
