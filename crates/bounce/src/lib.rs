@@ -897,6 +897,12 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
             "ip ",
             "from [",
             "messages from",
+            // Yahoo: "Connections will not be accepted from 192.0.2.1";
+            // Trend Micro, SpamCop: "Mail from 192.0.2.1 refused".
+            "accepted from",
+            "mail from ",
+            // GMX, WEB.DE: "postmaster.gmx.net/en/case?c=ip&i=ip&v=192.0.2.1".
+            "&i=ip&v=",
             "sender ip",
             "banned sender",
             "mail server [",

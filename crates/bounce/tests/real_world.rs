@@ -1882,3 +1882,50 @@ Remote-MTA: dns; gmail-smtp-in.l.google.com\nDiagnostic-Code: smtp; {text}\n\n--
         assert_eq!(r.sending_ip, Some("203.0.113.5".parse().unwrap()), "{text}");
     }
 }
+
+#[test]
+fn provider_refusals_that_name_the_sending_ip() {
+    // Yahoo, Trend Micro, GMX and WEB.DE, T-Online: the refused client's IP
+    // after words the client list did not know, and two refusals whose
+    // status (5.0.0) says nothing.
+    for (domain, status, text, reason) in [
+        (
+            "yahoo.com",
+            "5.7.1",
+            "553 5.7.1 [BL21] Connections will not be accepted from 203.0.113.5, because the ip is in Spamhaus's list; see https://postmaster.yahooinc.com/error-codes",
+            Reason::Blocked,
+        ),
+        (
+            "example.com",
+            "5.7.1",
+            "550 5.7.1 Mail from 203.0.113.5 refused, see http://www.mail-abuse.com/cgi-bin/lookup?203.0.113.5",
+            Reason::Blocked,
+        ),
+        (
+            "gmx.net",
+            "5.0.0",
+            "554-gmx.net (mxgmx110) Nemesis ESMTP Service not available 554-No SMTP service 554-IP address is block listed. 554 For explanation visit https://postmaster.gmx.net/en/case?c=ip&i=ip&v=203.0.113.5&r=1ABCDEF",
+            Reason::Blocked,
+        ),
+        (
+            "t-online.de",
+            "5.0.0",
+            "554 IP=203.0.113.5 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)",
+            Reason::Blocked,
+        ),
+    ] {
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.sender.example (Mail Delivery System)\nTo: owner@sender.example\n\
+Subject: Undelivered Mail Returned to Sender\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nThis is the mail system at host mx.sender.example.\n\n\
+--B\nContent-Type: message/delivery-status\n\n\
+Reporting-MTA: dns; mx.sender.example\n\n\
+Final-Recipient: rfc822; partner@{domain}\nAction: failed\nStatus: {status}\n\
+Remote-MTA: dns; mx.{domain}\nDiagnostic-Code: smtp; {text}\n\n--B--\n"
+        );
+        let r = the_one(&raw, &format!("partner@{domain}"));
+        assert_eq!(r.sending_ip, Some("203.0.113.5".parse().unwrap()), "{text}");
+        assert_eq!(r.reason, reason, "{text}");
+    }
+}
