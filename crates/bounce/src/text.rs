@@ -240,25 +240,30 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
     if stand_ins.is_empty() {
         return scan_ascii(note, exclude);
     }
-    let mut ascii = note.to_string();
+    // One pass each way (not a replacement per address: a notice naming
+    // thousands of them stays linear).
+    let (originals, stand_ins): (Vec<&str>, Vec<&str>) = stand_ins
+        .iter()
+        .map(|(o, s)| (o.as_str(), s.as_str()))
+        .unzip();
+    let build = |patterns: &[&str]| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(patterns)
+            .expect("literal addresses build")
+    };
+    let (to_ascii, back) = (build(&originals), build(&stand_ins));
+    let ascii = to_ascii.replace_all(note, &stand_ins);
     let mut exclude = exclude.to_vec();
-    for (original, stand_in) in &stand_ins {
-        ascii = ascii.replace(original.as_str(), stand_in);
+    for (original, stand_in) in originals.iter().zip(&stand_ins) {
         if exclude.iter().any(|e| e == original) {
-            exclude.push(stand_in.clone());
+            exclude.push(stand_in.to_string());
         }
     }
-    let put_back = |s: &mut String| {
-        for (original, stand_in) in &stand_ins {
-            if s.contains(stand_in.as_str()) {
-                *s = s.replace(stand_in.as_str(), original);
-            }
-        }
-    };
     let mut hits = scan_ascii(&ascii, &exclude);
     for h in &mut hits {
-        put_back(&mut h.recipient);
-        put_back(&mut h.diagnostic);
+        h.recipient = back.replace_all(&h.recipient, &originals);
+        h.diagnostic = back.replace_all(&h.diagnostic, &originals);
     }
     hits
 }
@@ -270,21 +275,17 @@ fn international_stand_ins(note: &str) -> Vec<(String, String)> {
         Regex::new(r"<([^<>\s]+@[^<>\s]+)>|(?m)^[ \t]*([^<>\s]+@[^<>\s]+?)[.:,]?[ \t]*$")
             .expect("delimited address pattern compiles")
     });
+    let mut seen = std::collections::HashSet::new();
     let mut out: Vec<(String, String)> = Vec::new();
     for c in DELIMITED.captures_iter(note) {
         let Some(a) = c.get(1).or(c.get(2)).map(|m| m.as_str()) else {
             continue;
         };
-        if crate::address::is_international(a)
-            && !glued_to_east_asian_words(a)
-            && !out.iter().any(|(o, _)| o == a)
-        {
+        if crate::address::is_international(a) && !glued_to_east_asian_words(a) && seen.insert(a) {
             let stand_in = format!("international-{}@stand-in.invalid", out.len() + 1);
             out.push((a.to_string(), stand_in));
         }
     }
-    // Longest first, so that no original is replaced inside a longer one.
-    out.sort_by_key(|(o, _)| std::cmp::Reverse(o.len()));
     out
 }
 
