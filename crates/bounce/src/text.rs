@@ -422,6 +422,8 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
         })
         .collect();
     let mut blocks: Vec<(String, String)> = Vec::new();
+    // Where each address (compared case-insensitively) is in `blocks`.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (k, (i, addr, rest)) in cands.iter().enumerate() {
         let end = cands
             .get(k + 1)
@@ -456,20 +458,21 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
         } else {
             block
         };
-        match blocks
-            .iter_mut()
-            .find(|(a, _)| a.eq_ignore_ascii_case(addr))
-        {
+        match seen.get(&addr.to_ascii_lowercase()).copied() {
             // The same address again (a wrapped line, a transcript and a
             // summary): one recipient, all of its text.
-            Some((_, b)) => {
+            Some(j) => {
+                let b = &mut blocks[j].1;
                 // Keep the whole line: it may repeat the address in the text
                 // ("550 <a>: Recipient address rejected").
                 b.push('\n');
                 b.push_str(lines[*i].trim());
                 b.push_str(block.strip_prefix(rest.as_str()).unwrap_or(&block));
             }
-            None => blocks.push((addr.clone(), block)),
+            None => {
+                seen.insert(addr.to_ascii_lowercase(), blocks.len());
+                blocks.push((addr.clone(), block));
+            }
         }
     }
     let single = blocks.len() == 1;
