@@ -322,10 +322,12 @@ fn from_text<'f>(
         // recipient: quoted in a refusal ("Unknown user: a@b", "<a@b>
         // (generated from ...)") it must not cut the text of the named
         // recipient above it short. Read again without it.
+        let lower = |a: &str| a.to_ascii_lowercase();
+        let named_set: std::collections::HashSet<String> = named.iter().map(|n| lower(n)).collect();
         let others: Vec<String> = hits
             .iter()
             .map(|h| h.recipient.clone())
-            .filter(|a| !named.iter().any(|n| n.eq_ignore_ascii_case(a)))
+            .filter(|a| !named_set.contains(&lower(a)))
             .collect();
         if !others.is_empty() && hits.len() > others.len() {
             let mut exclude = excluded_addresses(f);
@@ -334,12 +336,17 @@ fn from_text<'f>(
         }
         let context = text::collapse(f.note());
         let command = Command::find_in(&context);
+        // Each named address's first hit, by address (case-insensitive).
+        let mut first_hit = std::collections::HashMap::new();
+        for h in &hits {
+            first_hit.entry(lower(&h.recipient)).or_insert(h);
+        }
         hits = named
             .into_iter()
             .map(|a| {
-                hits.iter()
-                    .find(|h| h.recipient.eq_ignore_ascii_case(&a))
-                    .cloned()
+                first_hit
+                    .get(&lower(&a))
+                    .map(|h| (*h).clone())
                     .unwrap_or(text::TextHit {
                         recipient: a,
                         diagnostic: context.clone(),

@@ -299,7 +299,9 @@ fn glued_to_east_asian_words(address: &str) -> bool {
 
 fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
     let lines: Vec<&str> = lines(note).collect();
-    let excluded = |a: &str| exclude.iter().any(|e| e.eq_ignore_ascii_case(a));
+    let exclude: std::collections::HashSet<String> =
+        exclude.iter().map(|e| e.to_ascii_lowercase()).collect();
+    let excluded = |a: &str| exclude.contains(&a.to_ascii_lowercase());
 
     // 1. Candidate lines: (line index, address, rest of that line).
     let mut cands: Vec<(usize, String, String)> = Vec::new();

@@ -197,3 +197,28 @@ Remote host said: 550 5.1.1 <josé{i}@exämple.com>... User unknown\n\n"
     assert_eq!(r[1234].recipient, "josé1234@exämple.com");
     assert!(r.iter().all(|r| r.reason == Reason::UserUnknown));
 }
+
+#[test]
+fn an_exim_notice_naming_thousands_of_failed_recipients() {
+    // X-Failed-Recipients matched against the text's recipients: a list
+    // search per address made this quadratic too.
+    let n = 30_000;
+    let named: Vec<String> = (0..n).map(|i| format!("u{i}@example.com")).collect();
+    let mut raw = format!(
+        "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\nTo: owner@sender.example\n\
+Subject: Mail delivery failed: returning message to sender\nX-Failed-Recipients: {}\n\n\
+This message was created automatically by mail delivery software.\n\n\
+A message that you sent could not be delivered to one or more of its\n\
+recipients. This is a permanent error. The following address(es) failed:\n\n",
+        named.join(", ")
+    );
+    for a in &named {
+        raw.push_str(&format!(
+            "  {a}\n    SMTP error from remote mail server after RCPT TO:<{a}>:\n    550 5.1.1 User unknown\n"
+        ));
+    }
+    let r = timed(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), n);
+    assert_eq!(r[n - 1].recipient, named[n - 1]);
+    assert!(r.iter().all(|r| r.reason == Reason::UserUnknown));
+}
