@@ -10,7 +10,9 @@ use std::sync::LazyLock;
 pub enum Blocklist {
     /// Spamhaus (ZEN, SBL, XBL, PBL, CSS, DBL).
     Spamhaus,
-    /// SpamCop (bl.spamcop.net).
+    /// SpamCop (bl.spamcop.net). Written `spamcop` everywhere (serde's
+    /// kebab-case alone would say `spam-cop`, which is still read).
+    #[serde(rename = "spamcop", alias = "spam-cop")]
     SpamCop,
     /// Barracuda Reputation Block List.
     Barracuda,
@@ -42,6 +44,22 @@ pub enum Blocklist {
     Yahoo,
     /// Google's reputation or rate limits.
     Google,
+    /// Abusix Mail Intelligence (combined.mail.abusix.zone).
+    Abusix,
+    /// Validity SenderScore (bl.score.senderscore.com).
+    SenderScore,
+    /// DroneBL.
+    DroneBl,
+    /// 0spam.
+    ZeroSpam,
+    /// NordSpam.
+    NordSpam,
+    /// GBUdb / Truncate (truncate.gbudb.net).
+    Gbudb,
+    /// JunkEmailFilter's Hostkarma.
+    JunkEmailFilter,
+    /// s5h.net.
+    S5h,
     /// A DNSBL is named but not one we know.
     Other,
 }
@@ -66,6 +84,14 @@ impl Blocklist {
         Blocklist::Mimecast,
         Blocklist::Yahoo,
         Blocklist::Google,
+        Blocklist::Abusix,
+        Blocklist::SenderScore,
+        Blocklist::DroneBl,
+        Blocklist::ZeroSpam,
+        Blocklist::NordSpam,
+        Blocklist::Gbudb,
+        Blocklist::JunkEmailFilter,
+        Blocklist::S5h,
         Blocklist::Other,
     ];
 
@@ -107,6 +133,14 @@ impl Blocklist {
             Blocklist::Mimecast => "mimecast",
             Blocklist::Yahoo => "yahoo",
             Blocklist::Google => "google",
+            Blocklist::Abusix => "abusix",
+            Blocklist::SenderScore => "sender-score",
+            Blocklist::DroneBl => "drone-bl",
+            Blocklist::ZeroSpam => "zero-spam",
+            Blocklist::NordSpam => "nord-spam",
+            Blocklist::Gbudb => "gbudb",
+            Blocklist::JunkEmailFilter => "junk-email-filter",
+            Blocklist::S5h => "s5h",
             Blocklist::Other => "other",
         }
     }
@@ -167,6 +201,15 @@ const TABLE: &[(&str, Blocklist)] = &[
         "temporarily deferred due to unexpected volume or user complaints",
         Blocklist::Yahoo,
     ),
+    ("abusix", Blocklist::Abusix),
+    ("senderscore", Blocklist::SenderScore),
+    ("dronebl", Blocklist::DroneBl),
+    ("0spam", Blocklist::ZeroSpam),
+    ("nordspam", Blocklist::NordSpam),
+    ("gbudb", Blocklist::Gbudb),
+    ("hostkarma", Blocklist::JunkEmailFilter),
+    ("junkemailfilter", Blocklist::JunkEmailFilter),
+    ("s5h.net", Blocklist::S5h),
     ("gsmtp", Blocklist::Google),
     ("blocked using ", Blocklist::Other),
     ("dnsbl", Blocklist::Other),
@@ -226,5 +269,29 @@ mod tests {
             Some(Blocklist::Google)
         );
         assert_eq!(find("550-5.1.1 no such user gsmtp"), None);
+        assert_eq!(
+            find("blocked using combined.mail.abusix.zone"),
+            Some(Blocklist::Abusix)
+        );
+        assert_eq!(
+            find("Client host [192.0.2.1] blocked using bl.score.senderscore.com"),
+            Some(Blocklist::SenderScore)
+        );
+    }
+
+    #[test]
+    fn every_name_is_its_serde_name_and_reads_back() {
+        for b in Blocklist::ALL {
+            assert_eq!(
+                serde_json::to_string(b).unwrap(),
+                format!("\"{}\"", b.as_str())
+            );
+            assert_eq!(Blocklist::from_name(b.as_str()), Some(*b));
+        }
+        // What earlier versions wrote (a hub's stored fingerprints) still reads.
+        assert_eq!(
+            serde_json::from_str::<Blocklist>("\"spam-cop\"").unwrap(),
+            Blocklist::SpamCop
+        );
     }
 }
