@@ -299,9 +299,20 @@ fn glued_to_east_asian_words(address: &str) -> bool {
 
 fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
     let lines: Vec<&str> = lines(note).collect();
-    let exclude: std::collections::HashSet<String> =
-        exclude.iter().map(|e| e.to_ascii_lowercase()).collect();
-    let excluded = |a: &str| exclude.contains(&a.to_ascii_lowercase());
+    // A hash set only for a long list (a notice naming thousands of
+    // addresses); the usual two or three are compared in place.
+    let long: std::collections::HashSet<String> = if exclude.len() > 8 {
+        exclude.iter().map(|e| e.to_ascii_lowercase()).collect()
+    } else {
+        Default::default()
+    };
+    let excluded = |a: &str| {
+        if long.is_empty() {
+            exclude.iter().any(|e| e.eq_ignore_ascii_case(a))
+        } else {
+            long.contains(&a.to_ascii_lowercase())
+        }
+    };
 
     // 1. Candidate lines: (line index, address, rest of that line).
     let mut cands: Vec<(usize, String, String)> = Vec::new();
@@ -424,7 +435,9 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
         })
         .collect();
     let mut blocks: Vec<(String, String)> = Vec::new();
-    // Where each address (compared case-insensitively) is in `blocks`.
+    // Where each address (compared case-insensitively) is in `blocks`: by
+    // hash when there are many, else by a look along the list.
+    let by_hash = cands.len() > 32;
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (k, (i, addr, rest)) in cands.iter().enumerate() {
         let end = cands
@@ -460,7 +473,14 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
         } else {
             block
         };
-        match seen.get(&addr.to_ascii_lowercase()).copied() {
+        let earlier = if by_hash {
+            seen.get(&addr.to_ascii_lowercase()).copied()
+        } else {
+            blocks
+                .iter()
+                .position(|(a, _)| a.eq_ignore_ascii_case(addr))
+        };
+        match earlier {
             // The same address again (a wrapped line, a transcript and a
             // summary): one recipient, all of its text.
             Some(j) => {
@@ -472,7 +492,9 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
                 b.push_str(block.strip_prefix(rest.as_str()).unwrap_or(&block));
             }
             None => {
-                seen.insert(addr.to_ascii_lowercase(), blocks.len());
+                if by_hash {
+                    seen.insert(addr.to_ascii_lowercase(), blocks.len());
+                }
                 blocks.push((addr.clone(), block));
             }
         }
