@@ -36,9 +36,10 @@ struct Class {
 
 struct Compiled {
     hosts: Vec<String>,
-    phrases: Vec<(Reason, Vec<String>)>,
-    /// Every phrase of `phrases` in one automaton; pattern i belongs to
-    /// `phrases[phrase_owner[i]]`.
+    /// The reasons that have phrases, in table order.
+    phrase_reasons: Vec<Reason>,
+    /// Every phrase in one automaton; pattern i is a phrase of
+    /// `phrase_reasons[phrase_owner[i]]`.
     phrase_set: aho_corasick::AhoCorasick,
     phrase_owner: Vec<usize>,
     codes: Vec<(String, Reason)>,
@@ -59,22 +60,18 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
         .map(|(_, v)| {
             let c: Class =
                 serde_json::from_value(v).expect("rules/rhost.json classes are well-formed");
-            let phrases: Vec<(Reason, Vec<String>)> = c
+            let (phrase_owner, all): (Vec<usize>, Vec<&String>) = c
                 .phrases
-                .iter()
-                .map(|(r, p)| (parse(r), p.clone()))
-                .collect();
-            let (phrase_owner, all): (Vec<usize>, Vec<&String>) = phrases
-                .iter()
+                .values()
                 .enumerate()
-                .flat_map(|(k, (_, ps))| ps.iter().map(move |p| (k, p)))
+                .flat_map(|(k, ps)| ps.iter().map(move |p| (k, p)))
                 .unzip();
             Compiled {
                 hosts: c.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
                 phrase_set: aho_corasick::AhoCorasick::new(all)
                     .expect("rules/rhost.json phrases build"),
                 phrase_owner,
-                phrases,
+                phrase_reasons: c.phrases.keys().map(|r| parse(r)).collect(),
                 codes: c.codes.iter().map(|(k, r)| (k.clone(), parse(r))).collect(),
                 needs: c
                     .needs
@@ -174,11 +171,11 @@ pub(crate) fn find(
         return Some(*r);
     }
     // Which reasons have a phrase in the text: one pass for all of them.
-    let mut said = vec![false; c.phrases.len()];
+    let mut said = vec![false; c.phrase_reasons.len()];
     for m in c.phrase_set.find_overlapping_iter(lower) {
         said[c.phrase_owner[m.pattern().as_usize()]] = true;
     }
-    for (k, (reason, _)) in c.phrases.iter().enumerate() {
+    for (k, reason) in c.phrase_reasons.iter().enumerate() {
         if !said[k] {
             continue;
         }
