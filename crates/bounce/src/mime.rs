@@ -216,21 +216,18 @@ fn decode_qp<'a>(stream: &mut MessageStream<'a>, boundary: &[u8]) -> (usize, Cow
         stream.skip_bytes(rest.len());
         return (stream.offset(), Cow::Owned(buf));
     }
-    let mut needle = Vec::with_capacity(boundary.len() + 2);
-    needle.extend_from_slice(b"--");
-    needle.extend_from_slice(boundary);
-    let Some(at) = memchr::memmem::find(rest, &needle) else {
+    let Some(next) = next_boundary(rest, boundary) else {
         // No boundary: a failure, with what was decoded (as mail-parser).
         return quoted_printable(rest).map_or(failed, |(buf, _)| (usize::MAX, Cow::Owned(buf)));
     };
     // Decoded up to and with the boundary's first '-', as mail-parser
     // does before it sees the second, then that '-' (and the line break
     // before it) taken back.
-    let Some((mut buf, cr_seen)) = quoted_printable(&rest[..=at]) else {
+    let Some((mut buf, cr_seen)) = quoted_printable(&rest[..=next.at]) else {
         return failed;
     };
-    let after_newline = at > 0 && rest[at - 1] == b'\n';
-    let take_back = if after_newline {
+    // (The part ends before the boundary when the boundary starts a line.)
+    let take_back = if next.end < next.at {
         1 + 1 + usize::from(cr_seen)
     } else {
         1
@@ -238,17 +235,41 @@ fn decode_qp<'a>(stream: &mut MessageStream<'a>, boundary: &[u8]) -> (usize, Cow
     if let Some(keep) = buf.len().checked_sub(take_back) {
         buf.truncate(keep);
     }
-    let end = if after_newline {
+    stream.skip_bytes(next.after);
+    (start + next.end, Cow::Owned(buf))
+}
+
+/// The next `--boundary` in `rest`, found wherever it is (as mail-parser
+/// finds it, not only at the start of a line).
+struct NextBoundary {
+    /// Where its `--` starts.
+    at: usize,
+    /// Where the part before it ends: before the line break that precedes
+    /// the `--`, or at the `--` when it is not at the start of a line.
+    end: usize,
+    /// Just after the boundary.
+    after: usize,
+}
+
+fn next_boundary(rest: &[u8], boundary: &[u8]) -> Option<NextBoundary> {
+    let mut needle = Vec::with_capacity(boundary.len() + 2);
+    needle.extend_from_slice(b"--");
+    needle.extend_from_slice(boundary);
+    let at = memchr::memmem::find(rest, &needle)?;
+    let end = if at > 0 && rest[at - 1] == b'\n' {
         if at >= 2 && rest[at - 2] == b'\r' {
-            start + at - 2
+            at - 2
         } else {
-            start + at - 1
+            at - 1
         }
     } else {
-        start + at
+        at
     };
-    stream.skip_bytes(at + needle.len());
-    (end, Cow::Owned(buf))
+    Some(NextBoundary {
+        at,
+        end,
+        after: at + needle.len(),
+    })
 }
 
 fn decoder<'a>(encoding: Encoding) -> Decoder<'a> {
@@ -372,6 +393,8 @@ pub(crate) fn walk<'a>(data: &'a [u8], conf: &mail_parser::MessageParser) -> Opt
         };
         let charset = ct.and_then(|c| c.attribute("charset")).map(str::to_string);
         let b = boundary.as_deref().unwrap_or(b"");
+        // The part's raw bytes, up to where it ends.
+        let span = |end: usize| &data[body_start..end.clamp(body_start, data.len())];
 
         let lazy = k == Kind::TextHtml
             || (k == Kind::Other && !read_anyway(&ctype, &subtype))
@@ -382,7 +405,7 @@ pub(crate) fn walk<'a>(data: &'a [u8], conf: &mail_parser::MessageParser) -> Opt
             if !found {
                 boundary = None;
             }
-            let raw = &data[body_start..end.clamp(body_start, data.len())];
+            let raw = span(end);
             let body = match k {
                 Kind::Message if raw.iter().all(u8::is_ascii_whitespace) => Body::Skipped,
                 Kind::Message => Body::Message(Cow::Borrowed(raw)),
@@ -408,7 +431,7 @@ pub(crate) fn walk<'a>(data: &'a [u8], conf: &mail_parser::MessageParser) -> Opt
                 if !found {
                     boundary = None;
                 }
-                bytes = Cow::Borrowed(&data[body_start..end.clamp(body_start, data.len())]);
+                bytes = Cow::Borrowed(span(end));
             }
             let body = match k {
                 Kind::TextPlain | Kind::TextOther => {
@@ -417,7 +440,7 @@ pub(crate) fn walk<'a>(data: &'a [u8], conf: &mail_parser::MessageParser) -> Opt
                 Kind::Message if has_headers(&bytes, conf) => Body::Message(bytes),
                 _ => Body::Bytes(bytes),
             };
-            (&data[body_start..end.clamp(body_start, data.len())], body)
+            (span(end), body)
         };
         leaves.push(Leaf {
             ctype,
@@ -472,27 +495,12 @@ fn seek_part_end(
     boundary: Option<&[u8]>,
 ) -> (usize, bool) {
     let start = stream.offset();
-    let found = boundary.and_then(|b| {
-        let mut needle = Vec::with_capacity(b.len() + 2);
-        needle.extend_from_slice(b"--");
-        needle.extend_from_slice(b);
-        memchr::memmem::find(&data[start..], &needle).map(|i| (start + i, needle.len()))
-    });
-    let Some((at, len)) = found else {
+    let Some(next) = boundary.and_then(|b| next_boundary(&data[start..], b)) else {
         stream.skip_bytes(data.len() - start);
         return (data.len(), boundary.is_none());
     };
-    stream.skip_bytes(at + len - start);
-    let end = if at > start && data[at - 1] == b'\n' {
-        if at - 1 > start && data[at - 2] == b'\r' {
-            at - 2
-        } else {
-            at - 1
-        }
-    } else {
-        at
-    };
-    (end, true)
+    stream.skip_bytes(next.after);
+    (start + next.end, true)
 }
 
 #[cfg(test)]
