@@ -974,11 +974,12 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
 /// 550-5.2.1 prevents additional ...": drop the repeated prefixes so the
 /// sentence reads whole.
 fn unwrap_multiline(diag: &str) -> String {
-    static CONT: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\s[245]\d\d[- ][245]\.\d{1,3}\.\d{1,3}\s+").unwrap());
+    static CONT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\s[245][0-9][0-9][- ][245]\.[0-9]{1,3}\.[0-9]{1,3}\s+").unwrap()
+    });
     // A bare "550-" marker, but not a reply quoted after it ("550-'5.7.1 ...").
     static CONT_BARE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#"\s[245]\d\d-\s*([^\s'"])"#).unwrap());
+        LazyLock::new(|| Regex::new(r#"\s[245][0-9][0-9]-\s*([^\s'"])"#).unwrap());
     let first_end = CONT.find(diag).map(|m| m.end()).unwrap_or(0);
     if first_end == 0 && !CONT_BARE.is_match(diag) {
         return diag.to_string();
@@ -993,7 +994,7 @@ fn unwrap_multiline(diag: &str) -> String {
 /// stage of its SMTP session where the remote server refused, and what a
 /// refusal there means when the status code does not say more.
 fn gmail_state(diagnostic: &str) -> Option<(Command, Reason)> {
-    static STATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\(state (\d+)\)\.").unwrap());
+    static STATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\(state ([0-9]+)\)\.").unwrap());
     if !diagnostic.contains("Google tried to deliver") {
         return None;
     }

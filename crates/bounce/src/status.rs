@@ -7,18 +7,19 @@ use std::sync::LazyLock;
 
 /// Finds an enhanced status code such as `5.1.1` or `4.7.26` in text.
 static STATUS_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\d.])#?([245])\.(\d{1,3})\.(\d{1,3})(?:[^\d.]|\.(?:\D|$)|$)").unwrap()
+    Regex::new(r"(?:^|[^0-9.])#?([245])\.([0-9]{1,3})\.([0-9]{1,3})(?:[^0-9.]|\.(?:[^0-9]|$)|$)")
+        .unwrap()
 });
 
 /// A failure status code right after a failure reply code.
 static AFTER_REPLY_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?:^|[^\d.])[45]\d\d[ \-'"]+([45])\.(\d{1,3})\.(\d{1,3})(?:[^\d.]|\.(?:\D|$)|$)"#)
+    Regex::new(r#"(?:^|[^0-9.])[45][0-9][0-9][ \-'"]+([45])\.([0-9]{1,3})\.([0-9]{1,3})(?:[^0-9.]|\.(?:[^0-9]|$)|$)"#)
         .unwrap()
 });
 
 /// Finds a three-digit SMTP reply code at the start of text or after "said:".
 static REPLY_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?:^|[\s:;(\['"<#])([245][0-5]\d)(?:[\s\-:,]|$)"#).unwrap());
+    LazyLock::new(|| Regex::new(r#"(?:^|[\s:;(\['"<#])([245][0-5][0-9])(?:[\s\-:,]|$)"#).unwrap());
 
 /// The first failure (4.x.x or 5.x.x) enhanced status code found in
 /// `text`, else the first code of any class (a transcript quotes the
@@ -216,6 +217,16 @@ pub fn reason_of(status: &str) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Codes are ASCII digits: a digit of another script (Arabic-Indic
+    /// U+0661, full-width U+FF15) makes no code, nor ends one.
+    #[test]
+    fn codes_are_ascii_digits() {
+        assert_eq!(find_status("550 5.1.\u{661} unknown"), None);
+        assert_eq!(find_status("\u{ff15}5.1.1 unknown").as_deref(), Some("5.1.1"));
+        assert_eq!(find_reply("55\u{661} unknown"), None);
+        assert_eq!(find_reply("550 5.1.1 unknown"), Some(550));
+    }
 
     #[test]
     fn only_defined_reply_codes_count() {

@@ -41,7 +41,7 @@ static LABELLED_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// `addr Invalid Address, ERROR_CODE :550`: the address, then its error.
 static ADDR_THEN_ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)^\s*(?:[245]\d\d(?:\s+|-))?<?({})>?(?:\.\.\.|:)?\s+(.*(?:\b[245]\d\d\b|[245]\.\d{{1,3}}\.\d{{1,3}}|invalid|unknown|error|fail|reject|denied|not found|no such|full|quota|unavailable|disabled).*)$"#,
+        r#"(?i)^\s*(?:[245][0-9][0-9](?:\s+|-))?<?({})>?(?:\.\.\.|:)?\s+(.*(?:(?-u:\b)[245][0-9][0-9](?-u:\b)|[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}}|invalid|unknown|error|fail|reject|denied|not found|no such|full|quota|unavailable|disabled).*)$"#,
         ADDR_RE.as_str()
     ))
     .unwrap()
@@ -51,7 +51,7 @@ static ADDR_THEN_ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// finds the same address without a capture over the rest of the line.
 static ADDR_THEN_ERROR_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)^\s*(?:[245]\d\d(?:\s+|-))?<?({})"#,
+        r#"(?i)^\s*(?:[245][0-9][0-9](?:\s+|-))?<?({})"#,
         ADDR_RE.as_str()
     ))
     .unwrap()
@@ -60,7 +60,7 @@ static ADDR_THEN_ERROR_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// `addr on <date>`, where the address may be the SMTP part of an X.400 one
 /// (`c=US;a= ;p=ORG;o=Site;dda:SMTP=addr; on Fri, 4 Oct 2002`).
 static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r#"^\s*(?:\d+\.\s*|\*\s+)?(?:<({})>|\[({})\])\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*(?:c=[^@\n]*?:[Ss][Mm][Tt][Pp]=)?({});?\s+on\s+\S.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
+    Regex::new(&format!(r#"^\s*(?:[0-9]+\.\s*|\*\s+)?(?:<({})>|\[({})\])\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*(?:c=[^@\n]*?:[Ss][Mm][Tt][Pp]=)?({});?\s+on\s+\S.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
 });
 /// `RCPT TO:<addr>` in a session transcript: bare, after `>>>`/`<<<`, after
 /// Postfix's `In:`, or after one word and an arrow (Trend Micro writes
@@ -95,13 +95,13 @@ static GENERATED_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static SENTENCE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)(?:\bto:?|\bfor|recipients?\b[^:\n]{{0,40}}:|address:?|\bmailbox)\s+["<]?({})"#,
+        r#"(?i)(?:(?-u:\b)to:?|(?-u:\b)for|recipients?(?-u:\b)[^:\n]{{0,40}}:|address:?|(?-u:\b)mailbox)\s+["<]?({})"#,
         ADDR_RE.as_str()
     ))
     .unwrap()
 });
 static HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\bhost|\bserver|talking to|\bby)\s+\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\]?").unwrap()
+    Regex::new(r"(?i)(?:(?-u:\b)host|(?-u:\b)server|talking to|(?-u:\b)by)\s+\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]?").unwrap()
 });
 
 /// What an MTA writes of the remote host in its own verdict, after naming
@@ -128,7 +128,7 @@ static VERDICT: LazyLock<AhoCorasick> = LazyLock::new(|| {
 
 /// The host an MTA names in its own verdict on the remote server.
 static VERDICT_HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
-    let host = r"[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3}";
+    let host = r"[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|[0-9]{1,3}(?:\.[0-9]{1,3}){3}";
     let alternatives = |words: &[&str]| {
         words
             .iter()
@@ -137,7 +137,7 @@ static VERDICT_HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
             .join("|")
     };
     Regex::new(&format!(
-        r"(?im)^\s*({host})(?: \[[0-9a-f.:]+\])? (?:{})|\b(?:{}) ({host})",
+        r"(?im)^\s*({host})(?: \[[0-9a-f.:]+\])? (?:{})|(?-u:\b)(?:{}) ({host})",
         alternatives(&VERDICTS_AFTER_HOST),
         alternatives(&VERDICTS_BEFORE_HOST),
     ))
@@ -553,13 +553,18 @@ pub(crate) fn without_quoted_headers(note: &str) -> String {
 }
 
 /// Sendmail's per-recipient summary after a transcript: "554 <a>... text".
-static SENDMAIL_SUMMARY_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"^\s*[45]\d\d <{}>\.\.\. ", ADDR_RE.as_str())).unwrap());
+static SENDMAIL_SUMMARY_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"^\s*[45][0-9][0-9] <{}>\.\.\. ",
+        ADDR_RE.as_str()
+    ))
+    .unwrap()
+});
 
 /// A line of an SMTP session as Sendmail reports it.
 fn is_session_line(line: &str) -> bool {
     static HOST_SAID: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^\s*[245]\d\d \S+ \([a-z]+\)\.\.\. ").unwrap());
+        LazyLock::new(|| Regex::new(r"^\s*[245][0-9][0-9] \S+ \([a-z]+\)\.\.\. ").unwrap());
     let t = line.trim_start();
     t.starts_with(">>>")
         || t.starts_with("<<<")
