@@ -223,7 +223,10 @@ mod tests {
     #[test]
     fn codes_are_ascii_digits() {
         assert_eq!(find_status("550 5.1.\u{661} unknown"), None);
-        assert_eq!(find_status("\u{ff15}5.1.1 unknown").as_deref(), Some("5.1.1"));
+        assert_eq!(
+            find_status("\u{ff15}5.1.1 unknown").as_deref(),
+            Some("5.1.1")
+        );
         assert_eq!(find_reply("55\u{661} unknown"), None);
         assert_eq!(find_reply("550 5.1.1 unknown"), Some(550));
     }

@@ -252,38 +252,61 @@ pub(crate) fn scan(note: &str, exclude: &[String]) -> Vec<TextHit> {
             .build(patterns)
             .expect("literal addresses build")
     };
-    let (to_ascii, back) = (build(&originals), build(&stand_ins));
+    let to_ascii = build(&originals);
     let ascii = to_ascii.replace_all(note, &stand_ins);
-    let mut exclude = exclude.to_vec();
+    // Back from each stand-in to the first spelling of its address (the
+    // same address in other cases shares its stand-in).
+    let (mut firsts, mut distinct): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
     for (original, stand_in) in originals.iter().zip(&stand_ins) {
-        if exclude.iter().any(|e| e == original) {
+        if !distinct.contains(stand_in) {
+            firsts.push(original);
+            distinct.push(stand_in);
+        }
+    }
+    let back = build(&distinct);
+    // Excluded addresses compare without case, as `scan_ascii` compares
+    // ASCII ones (here in every script: `JOSÉ@...` is `josé@...`).
+    let mut exclude = exclude.to_vec();
+    let lower_excluded: Vec<String> = exclude.iter().map(|e| e.to_lowercase()).collect();
+    for (original, stand_in) in originals.iter().zip(&stand_ins) {
+        if lower_excluded.contains(&original.to_lowercase()) {
             exclude.push(stand_in.to_string());
         }
     }
     let mut hits = scan_ascii(&ascii, &exclude);
     for h in &mut hits {
-        h.recipient = back.replace_all(&h.recipient, &originals);
-        h.diagnostic = back.replace_all(&h.diagnostic, &originals);
+        h.recipient = back.replace_all(&h.recipient, &firsts);
+        h.diagnostic = back.replace_all(&h.diagnostic, &firsts);
     }
     hits
 }
 
 /// The internationalised addresses a notification names in angle brackets
-/// or alone on a line, each with the ASCII address that stands in for it.
+/// or alone on a line, each spelling with the ASCII address that stands in
+/// for it.
 fn international_stand_ins(note: &str) -> Vec<(String, String)> {
     static DELIMITED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"<([^<>\s]+@[^<>\s]+)>|(?m)^[ \t]*([^<>\s]+@[^<>\s]+?)[.:,]?[ \t]*$")
             .expect("delimited address pattern compiles")
     });
-    let mut seen = std::collections::HashSet::new();
+    // Each spelling once; the spellings of one address (compared without
+    // case) share a stand-in.
+    let mut spellings = std::collections::HashSet::new();
+    let mut addresses: std::collections::HashMap<String, String> = Default::default();
     let mut out: Vec<(String, String)> = Vec::new();
     for c in DELIMITED.captures_iter(note) {
         let Some(a) = c.get(1).or(c.get(2)).map(|m| m.as_str()) else {
             continue;
         };
-        if crate::address::is_international(a) && !glued_to_east_asian_words(a) && seen.insert(a) {
-            let stand_in = format!("international-{}@stand-in.invalid", out.len() + 1);
-            out.push((a.to_string(), stand_in));
+        if crate::address::is_international(a)
+            && !glued_to_east_asian_words(a)
+            && spellings.insert(a)
+        {
+            let next = addresses.len() + 1;
+            let stand_in = addresses
+                .entry(a.to_lowercase())
+                .or_insert_with(|| format!("international-{next}@stand-in.invalid"));
+            out.push((a.to_string(), stand_in.clone()));
         }
     }
     out

@@ -1868,6 +1868,38 @@ From: owner@sender.example\nTo: josé.garcia@example.com\nSubject: x\n\nhello\n"
 }
 
 #[test]
+fn an_internationalised_sender_is_no_recipient_whatever_its_case() {
+    // The notice quotes the sender's address in capitals; the bounce went to
+    // it in lower case. Excluded addresses compare without case, ASCII or not.
+    let raw = "From: MAILER-DAEMON@mx.sender.example\nTo: josé.müller@absender.example\nSubject: failure notice\n\n\
+Hi. This is the qmail-send program at mx.sender.example.\n\
+Your message from\n\n<JOSÉ.MÜLLER@absender.example>:\nwas not delivered to the following addresses.\n\n\
+<用户@例子.广告>:\n192.0.2.1 does not like recipient.\n\
+Remote host said: 550 5.1.1 User unknown\nGiving up on 192.0.2.1.\n";
+    let records = analyze(raw.as_bytes()).unwrap();
+    let recipients: Vec<&str> = records.iter().map(|r| r.recipient.as_str()).collect();
+    assert_eq!(recipients, ["用户@例子.广告"], "{records:#?}");
+}
+
+#[test]
+fn an_internationalised_recipient_written_in_two_cases_is_one_recipient() {
+    // As `Kijitora@` and `kijitora@` are one recipient in a Sendmail notice,
+    // so are `José.Garcia@` and `josé.garcia@`: one record, the first spelling.
+    let raw = "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\n\
+Subject: Returned mail: see transcript for details\n\n\
+   ----- The following addresses had permanent fatal errors -----\n\
+<José.Garcia@example.com>\n    (reason: 550 5.1.1 User unknown)\n\n\
+   ----- Transcript of session follows -----\n\
+... while talking to mx.example.com.:\n\
+>>> RCPT To:<josé.garcia@example.com>\n<<< 550 5.1.1 User unknown\n\
+550 5.1.1 <josé.garcia@example.com>... User unknown\n";
+    let records = analyze(raw.as_bytes()).unwrap();
+    let recipients: Vec<&str> = records.iter().map(|r| r.recipient.as_str()).collect();
+    assert_eq!(recipients, ["José.Garcia@example.com"], "{records:#?}");
+    assert_eq!(records[0].reason, Reason::UserUnknown);
+}
+
+#[test]
 fn an_internationalised_recipient_in_a_text_only_notice() {
     // qmail writes no DSN: the address in angle brackets is the recipient.
     for address in ["用户@例子.广告", "josé.garcia@example.com"] {
