@@ -242,16 +242,16 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             }
             Body::Bytes(b) => {
                 let s = lossy(b);
-                if sub.contains("delivery-status") {
-                    f.dsn.push(s.into_owned());
-                } else if sub.contains("feedback-report") {
-                    f.feedback.push(s.into_owned());
-                } else if returned_headers(sub) {
-                    append_headers(&mut f.original_headers, &s);
-                } else if ctype == "text" || ctype == "multipart" {
+                match role(ctype, sub) {
+                    Some(Role::Dsn) => f.dsn.push(s.into_owned()),
+                    Some(Role::Feedback) => f.feedback.push(s.into_owned()),
+                    Some(Role::Headers) => append_headers(&mut f.original_headers, &s),
                     // Text, or a multipart whose boundary was lost (a
                     // malformed header): read its bytes as text.
-                    push_text(&mut f.text, &s);
+                    Some(Role::Note) => push_text(&mut f.text, &s),
+                    // An attached message with no header block, an
+                    // application part: nothing to read.
+                    None => {}
                 }
             }
             Body::Message(raw) => {
@@ -282,16 +282,31 @@ enum Role {
     Note,
 }
 
-fn text_role(ctype: &str, sub: &str) -> Role {
-    if ctype == "message" || sub.contains("delivery-status") {
-        Role::Dsn
+/// What a part is to the engine, by its media type; `None` for a part
+/// nothing reads (an attached message, an application part).
+fn role(ctype: &str, sub: &str) -> Option<Role> {
+    if sub.contains("delivery-status") {
+        Some(Role::Dsn)
+    } else if sub.contains("feedback-report") {
+        Some(Role::Feedback)
     } else if returned_headers(sub) {
-        Role::Headers
-    } else if sub == "feedback-report" {
-        Role::Feedback
+        Some(Role::Headers)
+    } else if ctype == "text" || ctype == "multipart" {
+        Some(Role::Note)
+    } else {
+        None
+    }
+}
+
+/// The role of a part decoded as text: [`role`], and else a `message/*`
+/// part is read as a report (its body did not decode as a message) and
+/// anything else as the notification.
+fn text_role(ctype: &str, sub: &str) -> Role {
+    role(ctype, sub).unwrap_or(if ctype == "message" {
+        Role::Dsn
     } else {
         Role::Note
-    }
+    })
 }
 
 /// A part holding the returned message's header block: `text/rfc822-headers`

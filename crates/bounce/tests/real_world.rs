@@ -1820,6 +1820,26 @@ To: partner@customer.example\nSubject: Bestellung\n\n--G--\n";
 }
 
 #[test]
+fn a_returned_header_block_that_does_not_decode_is_still_the_returned_headers() {
+    // Labelled base64 but sent as it is: read as text, the block is still
+    // the returned message's headers (it was read as a second report).
+    let raw = "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\n\
+Subject: Undelivered Mail Returned to Sender\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n\
+--B\nContent-Type: message/delivery-status\n\n\
+Reporting-MTA: dns; mx.sender.example\n\n\
+Final-Recipient: rfc822; kijitora@example.jp\nAction: failed\nStatus: 5.1.1\n\
+Diagnostic-Code: smtp; 550 5.1.1 User unknown\n\n\
+--B\nContent-Type: message/global-headers\nContent-Transfer-Encoding: base64\n\n\
+Message-ID: <orig-1@sender.example>\nFrom: owner@sender.example\n\
+To: kijitora@example.jp\nSubject: hello\n--B--\n";
+    let r = the_one(raw, "kijitora@example.jp");
+    assert_eq!(r.reason, Reason::UserUnknown);
+    assert_eq!(r.message_id, "orig-1@sender.example");
+}
+
+#[test]
 fn an_internationalised_recipient_is_a_record_not_a_non_bounce() {
     // SMTPUTF8 (RFC 6531/6533): the recipient's address is Unicode. It was
     // not taken for an address, and the whole bounce read as "not a bounce";
