@@ -218,11 +218,12 @@ const TABLE: &[(&str, Blocklist)] = &[
     ("is listed on", Blocklist::Other),
 ];
 
+/// The table's texts, lower-case, matched in a lower-cased text (an
+/// automaton that folds case itself gets no SIMD prefilter).
 static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostFirst)
-        .build(TABLE.iter().map(|(k, _)| *k))
+        .build(TABLE.iter().map(|(k, _)| k.to_ascii_lowercase()))
         .expect("blocklist table builds")
 });
 
@@ -231,14 +232,13 @@ static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
 /// speaks of reputation or rate limits.
 pub fn find(text: &str) -> Option<Blocklist> {
     let mut best: Option<Blocklist> = None;
-    for m in MATCHER.find_iter(text) {
+    let l = text.to_ascii_lowercase();
+    for m in MATCHER.find_iter(&l) {
         let b = TABLE[m.pattern().as_usize()].1;
-        if b == Blocklist::Google {
-            let l = text.to_ascii_lowercase();
-            if !(l.contains("reputation") || l.contains("rate limit") || l.contains("unsolicited"))
-            {
-                continue;
-            }
+        if b == Blocklist::Google
+            && !(l.contains("reputation") || l.contains("rate limit") || l.contains("unsolicited"))
+        {
+            continue;
         }
         match best {
             Some(Blocklist::Other) | None => best = Some(b),

@@ -42,12 +42,12 @@ pub use blocklist::Blocklist;
 pub use reason::{Family, Reason, UnknownReason};
 pub use record::{Action, Command, Decoder, Record};
 
-use aho_corasick::AhoCorasick;
 use classify::{Facts, classify};
 use message::Flat;
 use regex::Regex;
 use std::net::IpAddr;
 use std::sync::LazyLock;
+use text::PhraseSet;
 
 /// Bytes that could not be read as a message at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -537,17 +537,11 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
         "your message to the following addresses",
         "we're sorry.",
     ];
-    // Both lists in one case-insensitive pass: bit i of `said` is pattern i,
-    // the marks first, then the qmail openings.
-    static MARKER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(MARKS.iter().chain(&QMAIL_OPENINGS))
-            .expect("decoder marks build")
-    });
-    let said = MARKER
-        .find_overlapping_iter(f.note())
-        .fold(0u32, |bits, m| bits | 1 << m.pattern().as_u32());
+    static MARKER: LazyLock<PhraseSet> =
+        LazyLock::new(|| PhraseSet::new(MARKS.iter().chain(&QMAIL_OPENINGS)));
+    // Both lists in one pass: bit i of `said` is pattern i, the marks
+    // first, then the qmail openings.
+    let said = MARKER.found_in(&f.note().to_ascii_lowercase());
     let says = |mark: &str| {
         let i = MARKS.iter().position(|m| *m == mark);
         debug_assert!(i.is_some(), "{mark:?} is not one of MARKS");
@@ -893,38 +887,39 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
         }
         let before =
             diag[diag.floor_char_boundary(start.saturating_sub(48))..start].to_ascii_lowercase();
-        let client = [
-            "client",
-            "sending ip",
-            "your ip",
-            "ip address",
-            "connecting",
-            "from ip",
-            "ip:",
-            "ip ",
-            "from [",
-            "messages from",
-            // Yahoo: "Connections will not be accepted from 192.0.2.1";
-            // Trend Micro, SpamCop: "Mail from 192.0.2.1 refused".
-            "accepted from",
-            "mail from ",
-            // GMX, WEB.DE: "postmaster.gmx.net/en/case?c=ip&i=ip&v=192.0.2.1".
-            "&i=ip&v=",
-            "sender ip",
-            "banned sender",
-            "mail server [",
-            // Lookup links: "ipcheck.proofpoint.com/?ip=", "bl.shtml?",
-            // "lookup?ip_address=", "query/ip/".
-            "?ip=",
-            "&ip=",
-            "?ip_address=",
-            // "IP=[192.0.2.1]", but not "LastAttemptedIP=" (the server).
-            " ip=",
-            "bl.shtml?",
-            "/ip/",
-        ]
-        .iter()
-        .any(|k| before.contains(k));
+        static CLIENT: LazyLock<PhraseSet> = LazyLock::new(|| {
+            PhraseSet::new(&[
+                "client",
+                "sending ip",
+                "your ip",
+                "ip address",
+                "connecting",
+                "from ip",
+                "ip:",
+                "ip ",
+                "from [",
+                "messages from",
+                // Yahoo: "Connections will not be accepted from 192.0.2.1";
+                // Trend Micro, SpamCop: "Mail from 192.0.2.1 refused".
+                "accepted from",
+                "mail from ",
+                // GMX, WEB.DE: "postmaster.gmx.net/en/case?c=ip&i=ip&v=192.0.2.1".
+                "&i=ip&v=",
+                "sender ip",
+                "banned sender",
+                "mail server [",
+                // Lookup links: "ipcheck.proofpoint.com/?ip=", "bl.shtml?",
+                // "lookup?ip_address=", "query/ip/".
+                "?ip=",
+                "&ip=",
+                "?ip_address=",
+                // "IP=[192.0.2.1]", but not "LastAttemptedIP=" (the server).
+                " ip=",
+                "bl.shtml?",
+                "/ip/",
+            ])
+        });
+        let client = CLIENT.any_in(&before);
         // "host mx.example[192.0.2.1] said": the IP right after a host name
         // is the remote server's, even when the name contains "client".
         let remote_host = before.rfind("host ").is_some_and(|h| {

@@ -126,6 +126,65 @@ static VERDICT: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("verdict phrases build")
 });
 
+/// Lower-case phrases to look for in a lower-cased text, all in one pass.
+///
+/// Searched case-sensitively in a lower-cased copy: an automaton that
+/// folds ASCII case itself gets no SIMD prefilter and reads every byte,
+/// and a `str::contains` per phrase builds a searcher for its phrase on
+/// every call.
+pub(crate) struct PhraseSet {
+    automaton: AhoCorasick,
+    /// No phrase is the start of another (what [`PhraseSet::found_in`] needs).
+    prefix_free: bool,
+}
+
+impl PhraseSet {
+    /// The set of `phrases`; each must be lower-case.
+    pub(crate) fn new<'p>(phrases: impl IntoIterator<Item = &'p &'p str>) -> PhraseSet {
+        let all: Vec<&str> = phrases.into_iter().copied().collect();
+        for p in &all {
+            assert_eq!(*p, p.to_ascii_lowercase(), "phrases are lower-case");
+        }
+        let prefix_free = all
+            .iter()
+            .all(|p| all.iter().all(|q| q == p || !q.starts_with(p)));
+        PhraseSet {
+            automaton: AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(&all)
+                .expect("phrases build"),
+            prefix_free,
+        }
+    }
+
+    /// Whether any phrase occurs in `lower` (an ASCII-lower-cased text).
+    pub(crate) fn any_in(&self, lower: &str) -> bool {
+        self.automaton.is_match(lower)
+    }
+
+    /// Bit i set when phrase i occurs in `lower`, also where phrases
+    /// overlap ("this is the qmail-send program" holds two). Each search
+    /// starts just after the start of the last phrase found: no two
+    /// phrases can start at one place when none is the start of another,
+    /// so every phrase that occurs is found. At most 64 phrases.
+    pub(crate) fn found_in(&self, lower: &str) -> u64 {
+        assert!(
+            self.prefix_free && self.automaton.patterns_len() <= 64,
+            "found_in needs at most 64 phrases, none of which starts another"
+        );
+        let mut found = 0u64;
+        let mut at = 0;
+        while let Some(m) = self
+            .automaton
+            .find(aho_corasick::Input::new(lower).span(at..lower.len()))
+        {
+            found |= 1 << m.pattern().as_u64();
+            at = m.start() + 1;
+        }
+        found
+    }
+}
+
 /// The host an MTA names in its own verdict on the remote server.
 static VERDICT_HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
     let host = r"[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|[0-9]{1,3}(?:\.[0-9]{1,3}){3}";
@@ -725,6 +784,37 @@ fn trim_diagnostic(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phrase_sets_find_every_phrase_also_overlapping_ones() {
+        let set = PhraseSet::new(&["this is the qmail", "qmail-send program", "giving up"]);
+        assert_eq!(
+            set.found_in("hi. this is the qmail-send program at x."),
+            0b011
+        );
+        assert_eq!(set.found_in("giving up on x; giving up"), 0b100);
+        assert_eq!(set.found_in("nothing here"), 0);
+        assert!(set.any_in("... giving up on 192.0.2.1."));
+        assert!(!set.any_in("Giving up")); // the caller lower-cases
+        // Against the plain definition, on every cut of a text that holds
+        // all three, overlapping.
+        let text = "x this is the qmail-send program giving up qmail-send program";
+        for end in 0..=text.len() {
+            let t = &text[..end];
+            let want = ["this is the qmail", "qmail-send program", "giving up"]
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| t.contains(*p))
+                .fold(0, |bits, (i, _)| bits | 1 << i);
+            assert_eq!(set.found_in(t), want, "{t:?}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "none of which starts another")]
+    fn a_phrase_that_starts_another_cannot_be_found_overlapping() {
+        PhraseSet::new(&["delivery fail", "delivery failure"]).found_in("delivery failure");
+    }
 
     #[test]
     fn qmail_shape() {
