@@ -62,10 +62,14 @@ impl Flat {
 
 /// The header parser for the bounce's own header block and its parts'
 /// (`crate::mime::walk`): it decodes only the fields we read (MIME
-/// structure, From, To, Subject, Date) and keeps the rest raw.
+/// structure, From, To, Subject, Date) and skips the others' values (the
+/// few read raw are read from the bytes at their offsets).
 static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
     MessageParser::new()
-        .with_mime_headers()
+        .default_header_ignore()
+        .header_content_type(HeaderName::ContentType)
+        .header_content_type(HeaderName::ContentDisposition)
+        .header_text(HeaderName::ContentTransferEncoding)
         .header_date(HeaderName::Date)
         .header_text(HeaderName::Subject)
         .header_address(HeaderName::From)
