@@ -802,19 +802,9 @@ fn trim_diagnostic(s: &str) -> String {
 mod tests {
     use super::*;
 
-    /// What `collapse` was: the words of `split_whitespace`, joined.
+    /// What `collapse` was for all text: the words of `split_whitespace`.
     fn old_collapse(s: &str) -> String {
-        let mut out = String::new();
-        for w in s.split_whitespace() {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(w);
-            if out.len() > 4000 {
-                break;
-            }
-        }
-        out
+        join_words(s.split_whitespace(), s.len())
     }
 
     proptest::proptest! {
