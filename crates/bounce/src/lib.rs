@@ -756,7 +756,11 @@ struct OriginalHeaders {
     sender: String,
     /// The addresses of the returned message's `To:`.
     to: Vec<String>,
-    first_public_ip: Option<IpAddr>,
+    /// `X-Originating-IP`, when it holds an address.
+    originating_ip: Option<IpAddr>,
+    /// The first public IP of the `Received:` lines, read when first
+    /// asked for (most records name their sending IP themselves).
+    received_ip: std::cell::OnceCell<Option<IpAddr>>,
 }
 
 static IP_RE: LazyLock<Regex> = LazyLock::new(|| {
@@ -766,24 +770,29 @@ static IP_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 impl OriginalHeaders {
-    fn read(f: &Flat) -> OriginalHeaders {
-        let mut block = f.original_headers.as_str();
-        if block.is_empty() {
-            // Inline originals (qmail, Exim): the text after the boundary.
-            let rest = &f.text[f.note_end..];
-            let after_marker = rest.find('\n').map(|i| &rest[i + 1..]).unwrap_or("");
-            let body = after_marker.trim_start();
-            block = &body[..message::header_end(body.as_bytes())];
+    /// The returned message's header block: the attached one, or for an
+    /// inline original (qmail, Exim) the text after the notification.
+    fn block(f: &Flat) -> &str {
+        if !f.original_headers.is_empty() {
+            return &f.original_headers;
         }
-        const READ: [&str; 6] = [
+        let rest = &f.text[f.note_end..];
+        let after_marker = rest.find('\n').map(|i| &rest[i + 1..]).unwrap_or("");
+        let body = after_marker.trim_start();
+        &body[..message::header_end(body.as_bytes())]
+    }
+
+    fn read(f: &Flat) -> OriginalHeaders {
+        const READ: [&str; 5] = [
             "Message-ID",
             "Return-Path",
             "From",
             "X-Originating-IP",
-            "Received",
             "To",
         ];
-        let fields = dsn::fields_where(block, |n| READ.iter().any(|r| r.eq_ignore_ascii_case(n)));
+        let fields = dsn::fields_where(Self::block(f), |n| {
+            READ.iter().any(|r| r.eq_ignore_ascii_case(n))
+        });
         let get = |n: &str| {
             fields
                 .iter()
@@ -798,33 +807,60 @@ impl OriginalHeaders {
             .and_then(|v| address::ADDR_RE.find(&v).map(|m| m.as_str().to_string()))
             .or_else(|| f.to.first().cloned())
             .unwrap_or_default();
-        let mut first_public_ip =
+        let originating_ip =
             get("X-Originating-IP").and_then(|v| parse_ip(v.trim().trim_matches(['[', ']'])));
-        if first_public_ip.is_none() {
-            // The lowest Received: header is the first hop: the client that
-            // handed the message to the sender's own MTA. The last public IP
-            // on the way up is the one the provider sent from.
-            for (_, v) in fields
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case("Received"))
-            {
-                if let Some(ip) = ip_literals(v)
-                    .filter_map(|(_, s)| parse_ip(s))
-                    .find(|ip| is_public(*ip))
-                {
-                    first_public_ip = Some(ip);
-                    break;
-                }
-            }
-        }
         let to = get("To").map(|v| address::all_in(&v)).unwrap_or_default();
         OriginalHeaders {
             message_id,
             sender,
             to,
-            first_public_ip,
+            originating_ip,
+            received_ip: Default::default(),
         }
     }
+
+    /// The originating public IP: `X-Originating-IP`, else the first
+    /// public IP of the `Received:` lines. The topmost `Received:` holding
+    /// one is the last hop up to the provider's outbound server, the IP
+    /// it sent from.
+    fn first_public_ip(&self, f: &Flat) -> Option<IpAddr> {
+        self.originating_ip.or_else(|| {
+            *self
+                .received_ip
+                .get_or_init(|| received_public_ip(Self::block(f)))
+        })
+    }
+}
+
+/// The first public IP in the `Received:` fields of a header block, read
+/// line by line where they are folded (an address never spans a fold).
+/// A field is what `dsn::fields_where` takes for one.
+fn received_public_ip(block: &str) -> Option<IpAddr> {
+    let mut in_received = false;
+    for line in text::lines(block) {
+        let value = if line.starts_with([' ', '\t']) {
+            if !in_received {
+                continue;
+            }
+            line
+        } else {
+            in_received = false;
+            match line.split_once(':') {
+                Some((n, v)) if n.trim().eq_ignore_ascii_case("Received") => {
+                    in_received = true;
+                    v
+                }
+                _ => continue,
+            }
+        };
+        if let Some(ip) = ip_literals(value)
+            .filter_map(|(_, s)| parse_ip(s))
+            .find(|ip| is_public(*ip))
+        {
+            return Some(ip);
+        }
+    }
+    None
 }
 
 fn parse_ip(s: &str) -> Option<IpAddr> {
@@ -1167,7 +1203,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     let sending_ip = d
         .sending_ip
         .or_else(|| quoted_client_ip(&d.diagnostic, &d.remote_mta))
-        .or(orig.first_public_ip);
+        .or_else(|| orig.first_public_ip(f));
     // Host names compare case-insensitively: one spelling per host, so the
     // incident engine groups "BLU004-OMC3S13.hotmail.com" with its lower case.
     let reporting_mta = if d.reporting_mta.is_empty() {
@@ -1201,6 +1237,21 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_public_ip_of_the_received_lines() {
+        let block = "Received: from laptop (unknown [192.168.1.20])\n\
+\tby mail.sender.example (Postfix) with ESMTPSA id 1;\n\
+\tMon, 2 Mar 2026 10:00:00 +0000\n\
+X-Note: relayed via 203.0.113.99\n\
+\tand 203.0.113.98\n\
+Received: from mail.sender.example (mail.sender.example\n\
+\x20[198.51.100.7]) by mx.customer.example with ESMTP id 2\n";
+        // Not the private client, not the unrelated field and its fold:
+        // the folded second Received line.
+        assert_eq!(received_public_ip(block), "198.51.100.7".parse().ok());
+        assert_eq!(received_public_ip("Received: from [10.0.0.1]\n"), None);
+    }
 
     #[test]
     fn gmail_states_and_specific_codes() {
