@@ -64,6 +64,19 @@ pub enum Error {
 /// small, a 64 MiB message is an attachment carrier, not a notification).
 pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
+/// Build the rule tables now rather than for the first message that needs
+/// them: the phrase automata and the vendor and receiving-service rules
+/// take tens of milliseconds, during which other threads needing them
+/// wait. A caller with a core to spare runs this on another thread while
+/// it starts reading its input (`outcry analyze` does). Calling it is
+/// never needed: [`analyze`] builds what it uses on first use.
+pub fn prepare() {
+    LazyLock::force(&rules::PHRASES);
+    LazyLock::force(&rules::VENDOR);
+    LazyLock::force(&rules::REPORTING_MTA);
+    rhost::prepare();
+}
+
 /// Analyse one message. Zero records means it is not a bounce, a delivery
 /// report, a feedback report or an auto-reply.
 pub fn analyze(raw: &[u8]) -> Result<Vec<Record>, Error> {

@@ -101,6 +101,12 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
 
 /// Every host pattern of every class, without its leading dot, to the
 /// first class (in table order) that lists it.
+/// Build the rule tables now (see [`crate::prepare`]).
+pub(crate) fn prepare() {
+    LazyLock::force(&CLASSES);
+    LazyLock::force(&BY_HOST);
+}
+
 static BY_HOST: LazyLock<std::collections::HashMap<&'static str, usize>> = LazyLock::new(|| {
     let mut map = std::collections::HashMap::new();
     for (k, c) in CLASSES.iter().enumerate() {

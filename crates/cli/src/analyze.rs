@@ -42,6 +42,9 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
+    // The engine's rule tables are built on another thread meanwhile (the
+    // workers wait for them only if they get there first).
+    let prepared = std::thread::spawn(outcry_bounce::prepare);
     let (files, unreadable) = input::expand(&args.paths);
     let bar = progress(files.len() as u64, args.quiet);
     let output = Output {
@@ -89,6 +92,9 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     reader
         .join()
         .map_err(|_| anyhow::anyhow!("the input reader thread failed"))?;
+    prepared
+        .join()
+        .map_err(|_| anyhow::anyhow!("building the engine's rule tables failed"))?;
     bar.finish_and_clear();
     let failures = written?;
     for (f, e) in &failures {
