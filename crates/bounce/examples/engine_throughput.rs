@@ -5,6 +5,12 @@
 //! (rounds after the first are the steady state; see `steady_round`)
 use std::time::Instant;
 
+/// The allocator `outcry` runs with (see `crates/cli/src/main.rs`): the
+/// engine allocates many small strings, and glibc's malloc would count for
+/// about a tenth of the instructions measured here.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: engine_throughput FILE.mbox [ROUNDS]");
