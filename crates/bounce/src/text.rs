@@ -224,12 +224,14 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
 
 /// The part of the text before the returned original message.
 pub(crate) fn notification(text: &str) -> &str {
+    let b = text.as_bytes();
     let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if is_boundary(line) {
+    while offset < b.len() {
+        let end = memchr::memchr(b'\n', &b[offset..]).map_or(b.len(), |i| offset + i + 1);
+        if is_boundary(&text[offset..end]) {
             return &text[..offset];
         }
-        offset += line.len();
+        offset = end;
     }
     text
 }
@@ -244,36 +246,36 @@ fn is_boundary(line: &str) -> bool {
         ) => {}
         _ => return false,
     }
-    let l = t.to_ascii_lowercase();
-    let starts = |p: &str| l.starts_with(p);
+    let b = t.as_bytes();
+    let starts = |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
     if starts("return-path:")
         || starts("received:")
         || starts("dkim-signature:")
         || starts("content-type: message/rfc822")
         || starts("x-original-to:")
         || starts("delivered-to:")
+        || t.eq_ignore_ascii_case("original message follows.")
+        || t.eq_ignore_ascii_case("original message follows:")
+        || starts("original mail as follows")
     {
         return true;
     }
     let decorated =
         t.starts_with("--") || t.starts_with("==") || t.starts_with("__") || t.starts_with("**");
-    if l == "original message follows."
-        || l == "original message follows:"
-        || l.starts_with("original mail as follows")
-    {
-        return true;
+    if !decorated {
+        return false;
     }
-    decorated
-        && (l.contains("original message")
-            || l.contains("copy of the message")
-            || l.contains("copy of your message")
-            || l.contains("returned message")
-            || l.contains("message text follows")
-            || l.contains("unsent message")
-            || l.contains("header of the original")
-            || l.contains("headers of the original")
-            || l.contains("original header")
-            || l.contains("undelivered message"))
+    let l = t.to_ascii_lowercase();
+    l.contains("original message")
+        || l.contains("copy of the message")
+        || l.contains("copy of your message")
+        || l.contains("returned message")
+        || l.contains("message text follows")
+        || l.contains("unsent message")
+        || l.contains("header of the original")
+        || l.contains("headers of the original")
+        || l.contains("original header")
+        || l.contains("undelivered message")
 }
 
 /// Find the recipients and their error texts in a notification (the text
