@@ -31,27 +31,40 @@ pub fn find_status(text: &str) -> Option<String> {
     if let Some(c) = AFTER_REPLY_RE.captures(text) {
         return Some(format!("{}.{}.{}", &c[1], &c[2], &c[3]));
     }
-    let all = find_all_status(text);
-    all.iter()
-        .find(|s| !s.starts_with('2'))
-        .or(all.first())
-        .cloned()
+    let mut first = None;
+    for m in STATUS_RE.find_iter(text) {
+        let code = code_in(m.as_str());
+        if !code.starts_with('2') {
+            return Some(code.to_string());
+        }
+        first.get_or_insert(code);
+    }
+    first.map(str::to_string)
 }
 
-/// Every enhanced status code found in `text`, in order.
-pub fn find_all_status(text: &str) -> Vec<String> {
-    STATUS_RE
-        .captures_iter(text)
-        .map(|c| format!("{}.{}.{}", &c[1], &c[2], &c[3]))
-        .collect()
+/// The code in a match of [`STATUS_RE`] or [`REPLY_RE`], which hold one
+/// character of context on each side (and `#` before a status code): from
+/// the first digit, the run of digits and dots (at most one dot after the
+/// code, which the patterns allow only before a non-digit).
+fn code_in(m: &str) -> &str {
+    let start = m
+        .bytes()
+        .position(|b| b.is_ascii_digit())
+        .unwrap_or(m.len());
+    let rest = &m[start..];
+    let len = rest
+        .bytes()
+        .position(|b| !(b.is_ascii_digit() || b == b'.'))
+        .unwrap_or(rest.len());
+    rest[..len].trim_end_matches('.')
 }
 
 /// The first failure (4xx or 5xx) SMTP reply code found in `text`, else the
 /// first reply code of any class.
 pub fn find_reply(text: &str) -> Option<u16> {
     let mut first = None;
-    for c in REPLY_RE.captures_iter(text) {
-        let Ok(code) = c[1].parse::<u16>() else {
+    for m in REPLY_RE.find_iter(text) {
+        let Ok(code) = code_in(m.as_str()).parse::<u16>() else {
             continue;
         };
         if !is_reply_code(code) {
@@ -81,8 +94,8 @@ pub fn quotes_failure_reply(text: &str) -> bool {
 /// A failure reply code of the given class (`b'4'` or `b'5'`) in `text`.
 pub fn find_reply_of_class(text: &str, class: u8) -> Option<u16> {
     REPLY_RE
-        .captures_iter(text)
-        .filter_map(|c| c[1].parse::<u16>().ok())
+        .find_iter(text)
+        .filter_map(|m| code_in(m.as_str()).parse::<u16>().ok())
         .find(|&code| is_reply_code(code) && b'0' + (code / 100) as u8 == class)
 }
 
@@ -217,6 +230,26 @@ pub fn reason_of(status: &str) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The codes read from a match are the patterns' capture groups.
+        #[test]
+        fn codes_read_from_matches_are_the_captured_ones(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "5", "4", "2", "1", "0", "55", "550", "5.1.1", "4.7.26", "2.0.0", ".", "..",
+                "-", " ", ":", "#", "(", "'", "x", "said:", "\n", "5.", "1234", "é",
+            ]), 0..30),
+        ) {
+            let text = parts.concat();
+            for c in STATUS_RE.captures_iter(&text) {
+                let whole = c.get(0).unwrap().as_str();
+                proptest::prop_assert_eq!(code_in(whole), format!("{}.{}.{}", &c[1], &c[2], &c[3]));
+            }
+            for c in REPLY_RE.captures_iter(&text) {
+                proptest::prop_assert_eq!(code_in(c.get(0).unwrap().as_str()), &c[1]);
+            }
+        }
+    }
 
     /// Codes are ASCII digits: a digit of another script (Arabic-Indic
     /// U+0661, full-width U+FF15) makes no code, nor ends one.
