@@ -272,11 +272,32 @@ fn next_boundary(rest: &[u8], boundary: &[u8]) -> Option<NextBoundary> {
     })
 }
 
+/// `MessageStream::mime_part` (a part with no transfer encoding) with
+/// [`next_boundary`]'s `memchr::memmem` search instead of a byte-at-a-time
+/// walk: the same end offset, bytes and stream position. Without a
+/// boundary the part runs to the end; with one that never comes, the end
+/// is `usize::MAX` and the stream stays where it was.
+fn plain_part<'a>(stream: &mut MessageStream<'a>, boundary: &[u8]) -> (usize, Cow<'a, [u8]>) {
+    let start = stream.offset();
+    let rest = stream.bytes(start..stream.len());
+    if boundary.is_empty() {
+        stream.skip_bytes(rest.len());
+        return (stream.offset(), Cow::Borrowed(rest));
+    }
+    match next_boundary(rest, boundary) {
+        Some(next) => {
+            stream.skip_bytes(next.after);
+            (start + next.end, Cow::Borrowed(&rest[..next.end]))
+        }
+        None => (usize::MAX, Cow::Borrowed(rest)),
+    }
+}
+
 fn decoder<'a>(encoding: Encoding) -> Decoder<'a> {
     match encoding {
         Encoding::Base64 => MessageStream::decode_base64_mime,
         Encoding::QuotedPrintable => decode_qp as Decoder<'a>,
-        Encoding::None => MessageStream::mime_part,
+        Encoding::None => plain_part as Decoder<'a>,
     }
 }
 
@@ -633,6 +654,29 @@ mod tests {
                 // is nothing to compare with.
                 proptest::prop_assume!(theirs.is_some());
                 proptest::prop_assert_eq!(Some(ours), theirs);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_parts_end_as_mail_parsers_do(
+            src in proptest::collection::vec(proptest::sample::select(
+                b"-BAx \r\n".to_vec()), 0..80),
+            from in 0usize..4,
+        ) {
+            for b in [&b""[..], b"B", b"BA", b"-"] {
+                let run = |ours: bool| {
+                    let mut stream = MessageStream::new(&src);
+                    stream.skip_bytes(from.min(src.len()));
+                    let (end, bytes) = if ours {
+                        plain_part(&mut stream, b)
+                    } else {
+                        stream.mime_part(b)
+                    };
+                    (end, bytes.into_owned(), stream.offset())
+                };
+                proptest::prop_assert_eq!(run(true), run(false), "{:?} {:?}", String::from_utf8_lossy(&src), b);
             }
         }
     }
