@@ -597,18 +597,25 @@ mod tests {
     /// truncation does nothing, as ours does.
     type Decoded = (usize, Vec<u8>, usize);
     fn both(src: &[u8], from: usize, boundary: &[u8]) -> (Decoded, Option<Decoded>) {
-        let run = |ours: bool| {
-            let mut stream = MessageStream::new(src);
-            stream.skip_bytes(from.min(src.len()));
-            let (end, bytes) = if ours {
-                decode_qp(&mut stream, boundary)
-            } else {
-                stream.decode_quoted_printable_mime(boundary)
-            };
-            (end, bytes.into_owned(), stream.offset())
-        };
-        let theirs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(false))).ok();
-        (run(true), theirs)
+        let theirs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run(
+                src,
+                from,
+                boundary,
+                MessageStream::decode_quoted_printable_mime,
+            )
+        }))
+        .ok();
+        (run(src, from, boundary, decode_qp), theirs)
+    }
+
+    /// One part decoder over `src` from `from` with `boundary`: end offset,
+    /// bytes and where the stream is left.
+    fn run<'a>(src: &'a [u8], from: usize, boundary: &[u8], decode: Decoder<'a>) -> Decoded {
+        let mut stream = MessageStream::new(src);
+        stream.skip_bytes(from.min(src.len()));
+        let (end, bytes) = decode(&mut stream, boundary);
+        (end, bytes.into_owned(), stream.offset())
     }
 
     #[test]
@@ -666,17 +673,11 @@ mod tests {
             from in 0usize..4,
         ) {
             for b in [&b""[..], b"B", b"BA", b"-"] {
-                let run = |ours: bool| {
-                    let mut stream = MessageStream::new(&src);
-                    stream.skip_bytes(from.min(src.len()));
-                    let (end, bytes) = if ours {
-                        plain_part(&mut stream, b)
-                    } else {
-                        stream.mime_part(b)
-                    };
-                    (end, bytes.into_owned(), stream.offset())
-                };
-                proptest::prop_assert_eq!(run(true), run(false), "{:?} {:?}", String::from_utf8_lossy(&src), b);
+                proptest::prop_assert_eq!(
+                    run(&src, from, b, plain_part),
+                    run(&src, from, b, MessageStream::mime_part),
+                    "{:?} {:?}", String::from_utf8_lossy(&src), b
+                );
             }
         }
     }
