@@ -5,6 +5,7 @@
 use crate::Reason;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 const RHOST_JSON: &str = include_str!("../rules/rhost.json");
@@ -99,23 +100,26 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Every host pattern of every class, without its leading dot, to the
-/// first class (in table order) that lists it.
 /// Build the rule tables now (see [`crate::prepare`]).
 pub(crate) fn prepare() {
     LazyLock::force(&CLASSES);
     LazyLock::force(&BY_HOST);
 }
 
-static BY_HOST: LazyLock<std::collections::HashMap<&'static str, usize>> = LazyLock::new(|| {
-    let mut map = std::collections::HashMap::new();
-    for (k, c) in CLASSES.iter().enumerate() {
-        for h in &c.hosts {
-            map.entry(h.strip_prefix('.').unwrap_or(h)).or_insert(k);
+/// Every host pattern of every class, without its leading dot, to the
+/// first class (in table order) that lists it. Hashed with foldhash, not
+/// the standard library's SipHash: each delivery looks up every parent
+/// domain of three hosts, and these keys are no attacker's to choose.
+static BY_HOST: LazyLock<HashMap<&'static str, usize, foldhash::fast::FixedState>> =
+    LazyLock::new(|| {
+        let mut map = HashMap::with_hasher(foldhash::fast::FixedState::default());
+        for (k, c) in CLASSES.iter().enumerate() {
+            for h in &c.hosts {
+                map.entry(h.strip_prefix('.').unwrap_or(h)).or_insert(k);
+            }
         }
-    }
-    map
-});
+        map
+    });
 
 /// Which service class a delivery belongs to: by the recipient's domain
 /// first, then the remote MTA, then the reporting MTA. A pattern
