@@ -26,6 +26,9 @@ pub(crate) struct Facts<'a> {
     pub command: Option<Command>,
     /// The diagnostic text.
     pub diagnostic: &'a str,
+    /// The diagnostic lower-cased (`str::to_lowercase`), when the caller
+    /// has it already; computed otherwise.
+    pub diagnostic_lower: Option<&'a str>,
     /// `SMTP`, `X-UNIX`, ... from `Diagnostic-Code:`; empty when unknown.
     pub diagnostic_type: &'a str,
     /// The DSN action.
@@ -90,11 +93,18 @@ pub(crate) fn classify(f: &Facts<'_>) -> Reason {
     if let Some(r) = f.rhost {
         return r;
     }
-    let lower = f.diagnostic.to_lowercase();
-    if let Some(r) = VENDOR.find(&lower) {
+    let computed;
+    let lower = match f.diagnostic_lower {
+        Some(l) => l,
+        None => {
+            computed = f.diagnostic.to_lowercase();
+            &computed
+        }
+    };
+    if let Some(r) = VENDOR.find(lower) {
         return r;
     }
-    let hits = PHRASES.scan(&lower);
+    let hits = PHRASES.scan(lower);
     let by_status = status::reason_of(f.status);
     let dtype = f.diagnostic_type.to_ascii_uppercase();
 

@@ -60,7 +60,7 @@ pub(crate) fn parse(text: &str) -> (MessageFields, Vec<RecipientFields>) {
         };
         if !fields.iter().any(|(n, _)| is_recipient(n)) {
             for (name, value) in &fields {
-                match name.to_ascii_lowercase().as_str() {
+                match name.as_str() {
                     "reporting-mta" => msg.reporting_mta = strip_type(value),
                     "arrival-date" => msg.arrival_date = parse_date(value),
                     _ => {}
@@ -104,7 +104,7 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
     let mut r = RecipientFields::default();
     let (mut final_rcpt, mut original, mut actual) = (None, None, None);
     for (name, value) in fields {
-        match name.to_ascii_lowercase().as_str() {
+        match name.as_str() {
             "final-recipient" => final_rcpt = Some(crate::address::clean(&strip_type(value))),
             "original-recipient" => original = Some(crate::address::clean(&strip_type(value))),
             "x-actual-recipient" => actual = Some(crate::address::clean(&strip_type(value))),
@@ -195,13 +195,15 @@ fn groups(text: &str) -> Vec<&str> {
     out
 }
 
-/// `name: value` pairs with continuation lines unfolded.
+/// `name: value` pairs with continuation lines unfolded, names in lower
+/// case.
 pub(crate) fn fields(text: &str) -> Vec<(String, String)> {
     fields_where(text, |_| true)
 }
 
 /// The fields whose name `keep` accepts, as `name: value` pairs with
-/// continuation lines unfolded; the others are skipped without copying
+/// continuation lines unfolded and names in lower case (the callers
+/// compare them so); the others are skipped without copying
 /// (a returned message's header block is mostly `Received:` and
 /// `DKIM-Signature:` lines nobody reads).
 pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(String, String)> {
@@ -227,7 +229,7 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
                 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && keep(n)
             {
-                out.push((n.to_string(), v.trim().to_string()));
+                out.push((n.to_ascii_lowercase(), v.trim().to_string()));
                 open = true;
             }
         }
