@@ -241,8 +241,8 @@ fn is_boundary(line: &str) -> bool {
     // Fast path: every boundary starts with one of these characters.
     match t.as_bytes().first() {
         Some(
-            b'-' | b'=' | b'_' | b'*' | b'R' | b'r' | b'D' | b'd' | b'C' | b'c' | b'X' | b'x'
-            | b'O' | b'o',
+            b'-' | b'=' | b'_' | b'*' | b'|' | b'R' | b'r' | b'D' | b'd' | b'C' | b'c' | b'X'
+            | b'x' | b'O' | b'o',
         ) => {}
         _ => return false,
     }
@@ -260,13 +260,17 @@ fn is_boundary(line: &str) -> bool {
     {
         return true;
     }
+    // Also framed in bars, as Smail 3 and Deutsche Telekom (T-Online) write
+    // it: "|------ Message header follows: ------|".
+    let d = t.trim_matches('|').trim_start();
     let decorated =
-        t.starts_with("--") || t.starts_with("==") || t.starts_with("__") || t.starts_with("**");
+        d.starts_with("--") || d.starts_with("==") || d.starts_with("__") || d.starts_with("**");
     if !decorated {
         return false;
     }
     let l = t.to_ascii_lowercase();
     l.contains("original message")
+        || l.contains("message header follows")
         || l.contains("copy of the message")
         || l.contains("copy of your message")
         || l.contains("returned message")

@@ -1840,6 +1840,34 @@ To: kijitora@example.jp\nSubject: hello\n--B--\n";
 }
 
 #[test]
+fn a_t_online_notice_ends_at_its_framed_header_banner() {
+    // Deutsche Telekom's Smail-style notice frames its banners in bars:
+    // "|--- Message header follows: ---|" starts the returned headers, so
+    // the refusal stops there and the returned Received line gives the IP
+    // the message was sent from.
+    let raw = "From: Mail Delivery System <Mailer-Daemon@t-online.de>\n\
+To: owner@sender.example\nSubject: mail failed, returning to sender\n\
+Date: Mon, 2 Mar 2026 10:00:05 +0100\n\n\
+|------------------------- Failed addresses follow: ---------------------|\n\
+ <kunde@t-online.de>\n\
+   552 5.2.2 <kunde@t-online.de> Quota exceeded (mailbox for user is full)\n\n\
+|------------------------- Message header follows: ----------------------|\n\
+Received: from mail.sender.example ([198.51.100.7]) by mailin41.mgt.mul.t-online.de\n\
+\twith (TLSv1.3:TLS_AES_256_GCM_SHA384 encrypted) esmtp id 1abcde-0001\n\
+From: Owner <owner@sender.example>\nTo: kunde@t-online.de\nSubject: Angebot\n\
+Message-ID: <20260302.abc@sender.example>\n";
+    let r = the_one(raw, "kunde@t-online.de");
+    assert_eq!(r.reason, Reason::MailboxFull);
+    assert_eq!(r.status, "5.2.2");
+    assert_eq!(
+        r.diagnostic,
+        "552 5.2.2 <kunde@t-online.de> Quota exceeded (mailbox for user is full)"
+    );
+    assert_eq!(r.message_id, "20260302.abc@sender.example");
+    assert_eq!(r.sending_ip, "198.51.100.7".parse().ok());
+}
+
+#[test]
 fn an_internationalised_recipient_is_a_record_not_a_non_bounce() {
     // SMTPUTF8 (RFC 6531/6533): the recipient's address is Unicode. It was
     // not taken for an address, and the whole bounce read as "not a bounce";
