@@ -530,6 +530,24 @@ fn a_trend_micro_transcript_in_english_or_japanese() {
     }
 }
 
+#[test]
+fn a_trend_micro_refusal_for_a_whole_domain_is_an_unknown_user() {
+    // "Unable to deliver message to <a> (and other recipients in the same
+    // domain)." is InterScan's word for addresses it would not deliver to,
+    // with or without the "Please check if address is correct." after it.
+    for tail in ["", " Please check if address is correct."] {
+        let raw = format!(
+            "From: \"InterScan MSS for SMTP\" <postmaster@gateway.example>\n\
+             To: owner@sender.example\nSubject: Mail could not be delivered\n\n\
+             The message could not be delivered to the following address(es):\n\
+             Unable to deliver message to <partner@customer.example> (and other \
+             recipients in the same domain).{tail}\n"
+        );
+        let r = the_one(&raw, "partner@customer.example");
+        assert_eq!(r.reason, Reason::UserUnknown, "{tail:?}");
+    }
+}
+
 /// Every `(text, reason)` case, made into a bounce by `make`, gives one
 /// record for `recipient` with that reason.
 fn each_gives(
