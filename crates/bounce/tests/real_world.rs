@@ -548,6 +548,18 @@ fn a_trend_micro_refusal_for_a_whole_domain_is_an_unknown_user() {
     }
 }
 
+#[test]
+fn an_imail_server_that_gave_up_after_its_attempts_is_expired() {
+    // Progress iMail Server: "Delivery failed N attempts: <address>".
+    let raw = "From: MAILER-DAEMON@mail.customer.example\nTo: owner@sender.example\n\
+Subject: Undeliverable Mail\nX-Mailer: <SMTP32 v8.22>\n\n\
+Delivery failed 3 attempts: partner@customer.example\n\n\
+Original message follows.\n\n\
+From: owner@sender.example\nTo: partner@customer.example\nSubject: hi\n\nhello\n";
+    let r = the_one(raw, "partner@customer.example");
+    assert_eq!(r.reason, Reason::Expired);
+}
+
 /// Every `(text, reason)` case, made into a bounce by `make`, gives one
 /// record for `recipient` with that reason.
 fn each_gives(
