@@ -606,7 +606,12 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
         || says("has been frozen by the system filter")
         || says("was frozen on arrival by")
     {
-        return Decoder::Exim;
+        // GMX and WEB.DE write Exim's words under their own headers.
+        return if has("X-GMX-Antispam") {
+            Decoder::Gmx
+        } else {
+            Decoder::Exim
+        };
     }
     if says("this is the mail system at host")
         || says("this is the postfix program")
@@ -1179,8 +1184,10 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         _ => reason,
     };
     // Exim gives up with "retry timeout exceeded" after temporary failures:
-    // the failure was never a permanent refusal.
-    let gave_up = lower_diag.contains("retry timeout exceeded")
+    // the failure was never a permanent refusal. (GMX's notices say it of
+    // a delivery they gave up for good: Sisimai's GMX decoder keeps it a
+    // permanent failure.)
+    let gave_up = decoder != Decoder::Gmx && lower_diag.contains("retry timeout exceeded")
         || lower_diag.contains("have been failing for a long time")
         || lower_diag.contains("retry time not reached for any host after a long failure period")
         || (reason == Reason::Expired && lower_diag.contains("frozen"));

@@ -96,6 +96,7 @@ const WANTED_HEADERS: &[&str] = &[
     "X-SES-Outgoing",
     "X-MLServer",
     "X-Apple-Unsubscribe",
+    "X-GMX-Antispam",
 ];
 
 /// The bounce's own header fields that the MIME parser and the decoders

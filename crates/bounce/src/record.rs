@@ -199,6 +199,9 @@ pub enum Decoder {
     Sendmail,
     /// Exim.
     Exim,
+    /// GMX and WEB.DE: Exim's notices under their own headers.
+    #[serde(rename = "GMX")]
+    Gmx,
     /// qmail and its descendants.
     #[serde(rename = "qmail")]
     Qmail,
@@ -235,6 +238,7 @@ impl Decoder {
             Decoder::Postfix => "Postfix",
             Decoder::Sendmail => "Sendmail",
             Decoder::Exim => "Exim",
+            Decoder::Gmx => "GMX",
             Decoder::Qmail => "qmail",
             Decoder::Exchange => "Exchange",
             Decoder::Gmail => "Gmail",

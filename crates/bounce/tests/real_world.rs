@@ -560,6 +560,35 @@ From: owner@sender.example\nTo: partner@customer.example\nSubject: hi\n\nhello\n
     assert_eq!(r.reason, Reason::Expired);
 }
 
+#[test]
+fn gmx_gives_up_for_good_where_exim_retries() {
+    // The same words from Exim mean "tried for days, may still come"
+    // (4.0.947); GMX and WEB.DE say them when they give up: a permanent
+    // failure, as Sisimai's GMX decoder reads it.
+    let notice = |gmx: bool| {
+        let raw = format!(
+            "From: \"Mail Delivery System\" <mailer-daemon@gmx.net>\nTo: owner@gmx.example\n\
+Subject: Mail delivery failed: returning message to sender\n{}\n\
+This message was created automatically by mail delivery software.\n\n\
+A message that you sent could not be delivered to one or more of\n\
+its recipients. This is a permanent error. The following address\nfailed:\n\n\
+<partner@customer.example>\n\nReason:\ndelivery retry timeout exceeded\n",
+            if gmx {
+                "X-GMX-Antispam: 0 (Mail was not recognized as spam); Detail=V3;\n"
+            } else {
+                ""
+            }
+        );
+        the_one(&raw, "partner@customer.example")
+    };
+    let r = notice(true);
+    assert_eq!(r.decoded_by, outcry_bounce::Decoder::Gmx);
+    assert_eq!((r.reason, r.status.as_str()), (Reason::Expired, "5.0.947"));
+    let r = notice(false);
+    assert_eq!(r.decoded_by, outcry_bounce::Decoder::Exim);
+    assert_eq!((r.reason, r.status.as_str()), (Reason::Expired, "4.0.947"));
+}
+
 /// Every `(text, reason)` case, made into a bounce by `make`, gives one
 /// record for `recipient` with that reason.
 fn each_gives(
