@@ -606,9 +606,12 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
         || says("has been frozen by the system filter")
         || says("was frozen on arrival by")
     {
-        // GMX and WEB.DE write Exim's words under their own headers.
+        // GMX, WEB.DE and Zoho Mail write Exim's words under their own
+        // headers.
         return if has("X-GMX-Antispam") {
             Decoder::Gmx
+        } else if has("X-ZohoMail") {
+            Decoder::Zoho
         } else {
             Decoder::Exim
         };

@@ -97,6 +97,7 @@ const WANTED_HEADERS: &[&str] = &[
     "X-MLServer",
     "X-Apple-Unsubscribe",
     "X-GMX-Antispam",
+    "X-ZohoMail",
 ];
 
 /// The bounce's own header fields that the MIME parser and the decoders

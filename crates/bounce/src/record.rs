@@ -202,6 +202,8 @@ pub enum Decoder {
     /// GMX and WEB.DE: Exim's notices under their own headers.
     #[serde(rename = "GMX")]
     Gmx,
+    /// Zoho Mail: Exim's notices under its own headers.
+    Zoho,
     /// qmail and its descendants.
     #[serde(rename = "qmail")]
     Qmail,
@@ -239,6 +241,7 @@ impl Decoder {
             Decoder::Sendmail => "Sendmail",
             Decoder::Exim => "Exim",
             Decoder::Gmx => "GMX",
+            Decoder::Zoho => "Zoho",
             Decoder::Qmail => "qmail",
             Decoder::Exchange => "Exchange",
             Decoder::Gmail => "Gmail",

@@ -589,6 +589,20 @@ its recipients. This is a permanent error. The following address\nfailed:\n\n\
     assert_eq!((r.reason, r.status.as_str()), (Reason::Expired, "4.0.947"));
 }
 
+#[test]
+fn zoho_mail_gave_up_on_an_unreachable_host() {
+    // Zoho Mail's Exim-style notice: "Host not reachable" after a 421 is
+    // a delivery it gave up on (Sisimai's Zoho decoder), not a vague hold.
+    let raw = "From: mailer-daemon@mail.zoho.com\nTo: owner@sender.example\n\
+Subject: Undelivered Mail Returned to Sender\nX-ZohoMail: Si CHF_MF_NL SS_10 UW48 UB48\n\n\
+This message was created automatically by mail delivery software.\n\
+A message that you sent could not be delivered to one or more of its recipients.\n\n\
+[Status: Error, Address: <partner@customer.example>, ResponseCode 421, , Host not reachable.]\n";
+    let r = the_one(raw, "partner@customer.example");
+    assert_eq!(r.decoded_by, outcry_bounce::Decoder::Zoho);
+    assert_eq!((r.reason, r.status.as_str()), (Reason::Expired, "4.0.947"));
+}
+
 /// Every `(text, reason)` case, made into a bounce by `make`, gives one
 /// record for `recipient` with that reason.
 fn each_gives(
