@@ -603,6 +603,20 @@ A message that you sent could not be delivered to one or more of its recipients.
     assert_eq!((r.reason, r.status.as_str()), (Reason::Expired, "4.0.947"));
 }
 
+#[test]
+fn verizon_has_no_such_recipient() {
+    // Verizon's picture and text gateways: "No valid recipients" (with or
+    // without " for this MM") is an unknown phone-number address.
+    for error in ["No valid recipients", "No valid recipients for this MM"] {
+        let raw = format!(
+            "From: sysadmin@vma.vzwpix.com\nTo: owner@sender.example\nSubject: Undeliverable Message\n\n\
+Error: {error}\n\nOriginal Message:\nFrom: owner@sender.example\nTo: 2125550100@vzwpix.com\nSubject: hi\n"
+        );
+        let r = the_one(&raw, "2125550100@vzwpix.com");
+        assert_eq!(r.reason, Reason::UserUnknown, "{error}");
+    }
+}
+
 /// Every `(text, reason)` case, made into a bounce by `make`, gives one
 /// record for `recipient` with that reason.
 fn each_gives(
