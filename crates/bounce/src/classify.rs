@@ -221,7 +221,10 @@ fn probe_in_order(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>) -> Option<
             Filtered => {
                 if is(Filtered) {
                     hits.has(UserUnknown) || hits.has(Filtered)
-                } else if before_data(f.command) || f.hint == Some(UserUnknown) {
+                } else if before_data(f.command)
+                    || f.hint == Some(UserUnknown)
+                    || f.preset == Some(UserUnknown)
+                {
                     // The refusal came at or before RCPT, or the reporting
                     // MTA itself says the mailbox is bad: no filter spoke.
                     false

@@ -1194,7 +1194,12 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         || lower_diag.contains("have been failing for a long time")
         || lower_diag.contains("retry time not reached for any host after a long failure period")
         || (reason == Reason::Expired && lower_diag.contains("frozen"));
+    // Exim's own words for a full mailbox (appendfile.c) mean a retry
+    // later, as Sisimai's Exim decoder reads them.
+    let exim_full = decoder == Decoder::Exim
+        && (lower_diag.contains("mailbox is full") || lower_diag.contains("error: quota exceed"));
     let temporary = gave_up
+        || exim_full
         || d.action == Some(Action::Delayed)
         || reply.is_some_and(|c| (400..500).contains(&c))
         || status.starts_with('4');

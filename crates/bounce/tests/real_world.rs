@@ -617,6 +617,39 @@ Error: {error}\n\nOriginal Message:\nFrom: owner@sender.example\nTo: 2125550100@
     }
 }
 
+#[test]
+fn exims_own_words_for_an_unknown_user_and_a_full_mailbox() {
+    // Exim's router says "user not found" of a local user it cannot find
+    // (no filter spoke); its appendfile transport says "mailbox is full",
+    // which it retries: 4.0.922 without a code of the server's.
+    let notice = |said: &str| {
+        let raw = format!(
+            "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\nTo: owner@sender.example\n\
+Subject: Mail delivery failed: returning message to sender\n\n\
+This message was created automatically by mail delivery software.\n\n\
+A message that you sent could not be delivered to one or more of its\n\
+recipients. This is a permanent error. The following address(es) failed:\n\n\
+  partner@customer.example\n    {said}\n"
+        );
+        the_one(&raw, "partner@customer.example")
+    };
+    let r = notice("user not found");
+    assert_eq!(
+        (r.reason, r.status.as_str()),
+        (Reason::UserUnknown, "5.0.911")
+    );
+    let r = notice("mailbox is full");
+    assert_eq!(
+        (r.reason, r.status.as_str()),
+        (Reason::MailboxFull, "4.0.922")
+    );
+    let r = notice("error: quota exceeded");
+    assert_eq!(
+        (r.reason, r.status.as_str()),
+        (Reason::MailboxFull, "4.0.922")
+    );
+}
+
 /// Every `(text, reason)` case, made into a bounce by `make`, gives one
 /// record for `recipient` with that reason.
 fn each_gives(
