@@ -650,6 +650,33 @@ recipients. This is a permanent error. The following address(es) failed:\n\n\
     );
 }
 
+#[test]
+fn qmail_ldap_says_why_it_could_not_deliver() {
+    // qmail-ldap's own failures (its patch's error strings, as Sisimai's
+    // qmail decoder lists them).
+    let notice = |said: &str| {
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\nSubject: failure notice\n\n\
+Hi. This is the qmail-send program at mx.sender.example.\n\
+I'm afraid I wasn't able to deliver your message to the following addresses.\n\
+This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
+<partner@customer.example>:\n{said}\n"
+        );
+        the_one(&raw, "partner@customer.example").reason
+    };
+    assert_eq!(
+        notice("The message exeeded the maximum size the user accepts"),
+        Reason::ExceedLimit
+    );
+    for said in [
+        "Temporary failure in LDAP lookup",
+        "Timeout while performing search on LDAP server",
+        "Automatic homedir creator crashed",
+    ] {
+        assert_eq!(notice(said), Reason::SystemError, "{said}");
+    }
+}
+
 /// Every `(text, reason)` case, made into a bounce by `make`, gives one
 /// record for `recipient` with that reason.
 fn each_gives(
