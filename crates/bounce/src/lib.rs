@@ -1148,6 +1148,12 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
                     && matches!(d.command, Some(Command::Ehlo | Command::Helo)))
                 .then_some(Reason::Blocked)
             })
+            // au (KDDI)'s spam filter marks what it refused: "X-SPASIGN: NG".
+            .or_else(|| {
+                f.header("X-SPASIGN")
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("NG"))
+                    .then_some(Reason::Filtered)
+            })
             .or_else(|| rules::REPORTING_MTA.first_in(&lower_diag, decoder)),
         hint: d.hint,
         status: &status,

@@ -98,6 +98,7 @@ const WANTED_HEADERS: &[&str] = &[
     "X-Apple-Unsubscribe",
     "X-GMX-Antispam",
     "X-ZohoMail",
+    "X-SPASIGN",
 ];
 
 /// The bounce's own header fields that the MIME parser and the decoders

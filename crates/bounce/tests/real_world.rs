@@ -677,6 +677,22 @@ This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
     }
 }
 
+#[test]
+fn au_marks_what_its_spam_filter_refused() {
+    // au (KDDI) EZweb: "X-SPASIGN: NG" on the notice means its filter
+    // refused the message, whatever the reply said (Sisimai's EZweb decoder).
+    let notice = |spasign: &str| {
+        let raw = format!(
+            "From: <Postmaster@ezweb.ne.jp>\nTo: owner@sender.example\n\
+Subject: Mail System Error - Returned Mail\n{spasign}\n\
+<kijitora@ezweb.ne.jp>: 550 user unknown (in reply to RCPT TO command)\n"
+        );
+        the_one(&raw, "kijitora@ezweb.ne.jp").reason
+    };
+    assert_eq!(notice("X-SPASIGN: NG\n"), Reason::Filtered);
+    assert_eq!(notice(""), Reason::UserUnknown);
+}
+
 /// Every `(text, reason)` case, made into a bounce by `make`, gives one
 /// record for `recipient` with that reason.
 fn each_gives(
