@@ -963,6 +963,8 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
                 // GMX, WEB.DE: "postmaster.gmx.net/en/case?c=ip&i=ip&v=192.0.2.1".
                 "&i=ip&v=",
                 "sender ip",
+                // MailMarshal's "Sender-MTA: <192.0.2.1>": who handed it the message.
+                "sender-mta:",
                 "banned sender",
                 "mail server [",
                 // Lookup links: "ipcheck.proofpoint.com/?ip=", "bl.shtml?",

@@ -69,3 +69,23 @@ fn a_version_number_is_not_an_address() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].sending_ip, Some("203.0.113.80".parse().unwrap()));
 }
+
+#[test]
+fn mailmarshal_names_the_mta_that_handed_it_the_message() {
+    // Trustwave MailMarshal's "Additional Information": Sender-MTA is the
+    // client that gave it the message (the sender's outbound IP), Remote-MTA
+    // the server it could not deliver to.
+    let raw = "From: postmaster@relay.customer.example\nTo: owner@sender.example\n\
+Subject: Undeliverable Mail: \"hello\"\n\n\
+Your message:\n   From:    owner@sender.example\n   Subject: hello\n\n\
+Could not be delivered because of\n\n554 5.7.1 Message rejected: spam content detected\n\n\
+The following recipients were affected:\n    partner@customer.example\n\n\
+Additional Information\n======================\n\
+Original Sender:    <owner@sender.example>\n\
+Sender-MTA:         <198.51.100.44>\n\
+Remote-MTA:         <203.0.113.2>\n\
+Reporting-MTA:      <relay.customer.example>\n";
+    let records = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].sending_ip, "198.51.100.44".parse().ok());
+}
