@@ -168,9 +168,14 @@ impl Command {
     /// back ("Message details: MAIL FROM: a RCPT TO: b"), not the failed
     /// command, so neither counts then.
     pub fn find_in(text: &str) -> Option<Command> {
+        Command::find_in_lower(&text.to_ascii_lowercase())
+    }
+
+    /// [`Command::find_in`] on a text already ASCII-lower-cased.
+    pub(crate) fn find_in_lower(lower: &str) -> Option<Command> {
         const BARE: [&str; 2] = ["mail from:", "rcpt to"];
         let found: Vec<usize> = COMMAND_MATCHER
-            .find_iter(&text.to_ascii_lowercase())
+            .find_iter(lower)
             .map(|m| m.pattern().as_usize())
             .collect();
         let echoed = BARE

@@ -676,10 +676,12 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
         Some(reason) if !said.is_empty() => collapse(&format!("{reason} {}", said.join(" "))),
         _ => trim_diagnostic(diagnostic),
     };
-    let command = transcript_command(raw).or_else(|| Command::find_in(raw));
+    // One lower-cased copy for both phrase searches.
+    let lower = raw.to_ascii_lowercase();
+    let command = transcript_command(raw).or_else(|| Command::find_in_lower(&lower));
     // "Client host [192.0.2.1] blocked" names the sender, not the server.
     let remote_mta = VERDICT
-        .any_in(&raw.to_ascii_lowercase())
+        .any_in(&lower)
         .then(|| VERDICT_HOST_RE.captures(raw))
         .flatten()
         .and_then(|c| c.get(1).or(c.get(2)))
