@@ -26,9 +26,8 @@ pub(crate) struct Facts<'a> {
     pub command: Option<Command>,
     /// The diagnostic text.
     pub diagnostic: &'a str,
-    /// The diagnostic lower-cased (`str::to_lowercase`), when the caller
-    /// has it already; computed otherwise.
-    pub diagnostic_lower: Option<&'a str>,
+    /// The diagnostic lower-cased (`str::to_lowercase`).
+    pub diagnostic_lower: &'a str,
     /// `SMTP`, `X-UNIX`, ... from `Diagnostic-Code:`; empty when unknown.
     pub diagnostic_type: &'a str,
     /// The DSN action.
@@ -93,14 +92,7 @@ pub(crate) fn classify(f: &Facts<'_>) -> Reason {
     if let Some(r) = f.rhost {
         return r;
     }
-    let computed;
-    let lower = match f.diagnostic_lower {
-        Some(l) => l,
-        None => {
-            computed = f.diagnostic.to_lowercase();
-            &computed
-        }
-    };
+    let lower = f.diagnostic_lower;
     if let Some(r) = VENDOR.find(lower) {
         return r;
     }
@@ -327,6 +319,8 @@ mod tests {
         Facts {
             status,
             diagnostic: diag,
+            // (Leaked: a few short strings, once per test.)
+            diagnostic_lower: Box::leak(diag.to_lowercase().into_boxed_str()),
             diagnostic_type: "SMTP",
             ..Facts::default()
         }

@@ -1162,7 +1162,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         reply,
         command: d.command,
         diagnostic: &d.diagnostic,
-        diagnostic_lower: Some(&lower_diag),
+        diagnostic_lower: &lower_diag,
         diagnostic_type: if d.diagnostic_type.is_empty() && !d.diagnostic.is_empty() {
             "SMTP"
         } else {
