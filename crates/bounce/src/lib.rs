@@ -1198,7 +1198,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     // the failure was never a permanent refusal. (GMX's notices say it of
     // a delivery they gave up for good: Sisimai's GMX decoder keeps it a
     // permanent failure.)
-    let gave_up = decoder != Decoder::Gmx && lower_diag.contains("retry timeout exceeded")
+    let gave_up = (decoder != Decoder::Gmx && lower_diag.contains("retry timeout exceeded"))
         || lower_diag.contains("have been failing for a long time")
         || lower_diag.contains("retry time not reached for any host after a long failure period")
         || (reason == Reason::Expired && lower_diag.contains("frozen"));
