@@ -216,6 +216,7 @@ const TABLE: &[(&str, Blocklist)] = &[
     ("rbl ", Blocklist::Other),
     ("blacklisted by", Blocklist::Other),
     ("is listed on", Blocklist::Other),
+    ("is listed at ", Blocklist::Other),
 ];
 
 /// The table's texts, lower-case, matched in a lower-cased text (an

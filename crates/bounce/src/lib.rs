@@ -951,6 +951,8 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
                 "your ip",
                 "ip address",
                 "connecting",
+                // "Connection from 192.0.2.1 rejected for policy reasons".
+                "connection from ",
                 "from ip",
                 "ip:",
                 "ip ",
@@ -975,15 +977,25 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
                 // "IP=[192.0.2.1]", but not "LastAttemptedIP=" (the server).
                 " ip=",
                 "bl.shtml?",
+                // SORBS: "lookup.shtml?192.0.2.1".
+                "lookup.shtml?",
                 "/ip/",
             ])
         });
         let client = CLIENT.any_in(&before);
         // "host mx.example[192.0.2.1] said": the IP right after a host name
         // is the remote server's, even when the name contains "client".
+        // Once the host "said:" something, an IP in what it said is not its
+        // own ("host mx.example[192.0.2.9] said: 550 5.7.1 192.0.2.1 listed
+        // at ...").
         let remote_host = before.rfind("host ").is_some_and(|h| {
+            if before[h..].contains(" said:") {
+                return false;
+            }
             let named = !before[h + 5..].contains(char::is_whitespace);
-            !before[..h].ends_with("client ") && (named || !before[h..].contains("client"))
+            // "Client host", "Connecting host [...]", "your host [...]": the
+            // host that connected, the sender.
+            !text::names_the_sender(&before[..h]) && (named || !before[h..].contains("client"))
         }) && !before.contains("client host");
         // "Rejected: 192.0.2.1 listed at zen.spamhaus.org": what a list
         // lists is the client.
@@ -1011,6 +1023,9 @@ fn quoted_client_ip(diag: &str, remote_mta: &str) -> Option<IpAddr> {
             "has been temporarily rate limited",
             "has exceeded",
             "found on",
+            "found in",
+            "has been blocked",
+            "is in a black",
             // AT&T: "DNSBL:RBL 521< 192.0.2.1 >_is_blocked".
             "_is_blocked",
             "is blocked",
@@ -1178,7 +1193,10 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     };
     // A refusal that names a public DNS blocklist is a block, whatever
     // vague reason the status code alone suggested ("550 5.7.1 ... listed at
-    // cbl.abuseat.org", "found on one or more DNSBLs").
+    // cbl.abuseat.org", "found on one or more DNSBLs"), or a filter or
+    // policy word next to the listing ("550 5.2.1 Mailbox unavailable. Your
+    // IP address ... is blacklisted using SPAMHAUS-XBL", "rejected for
+    // policy reasons. Host found in DNS blacklist at dnsbl.sorbs.net").
     let reason = match blocklist {
         Some(b)
             if b.is_dnsbl()
@@ -1188,6 +1206,8 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
                         | Reason::Undefined
                         | Reason::SecurityError
                         | Reason::SystemError
+                        | Reason::Filtered
+                        | Reason::PolicyViolation
                 ) =>
         {
             Reason::Blocked

@@ -679,7 +679,8 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     // One lower-cased copy for both phrase searches.
     let lower = raw.to_ascii_lowercase();
     let command = transcript_command(raw).or_else(|| Command::find_in_lower(&lower));
-    // "Client host [192.0.2.1] blocked" names the sender, not the server.
+    // "Client host [192.0.2.1] blocked" (or "Connecting host", "your
+    // host") names the sender, not the server.
     let remote_mta = VERDICT
         .any_in(&lower)
         .then(|| VERDICT_HOST_RE.captures(raw))
@@ -691,8 +692,7 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
                 .captures_iter(raw)
                 .find(|c| {
                     let start = c.get(0).map_or(0, |m| m.start());
-                    let before = &raw.as_bytes()[start.saturating_sub(7)..start];
-                    !before.eq_ignore_ascii_case(b"client ")
+                    !names_the_sender(&raw[..start])
                 })
                 .and_then(|c| c.get(1))
                 .map(|m| m.as_str())
@@ -705,6 +705,17 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
         command,
         remote_mta,
     }
+}
+
+/// Does `before` end with a word that makes the "host" after it the one
+/// that connected ("Client host [192.0.2.1]", "Connecting host", "your
+/// host"), the sender rather than the refusing server?
+pub(crate) fn names_the_sender(before: &str) -> bool {
+    let before = before.as_bytes();
+    ["client ", "connecting ", "your "].iter().any(|w| {
+        before.len() >= w.len()
+            && before[before.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+    })
 }
 
 /// The command a transcript shows refused.

@@ -303,6 +303,60 @@ fn cases() -> Vec<Case> {
             Some(B::Other),
             IP,
         ),
+        // The listing decides the reason, not a filter or policy word
+        // around it, nor a status code that says something else.
+        c(
+            "mx.example.net",
+            "i@example.net",
+            "550 5.2.1 Mailbox unavailable. Your IP address 198.51.100.45 is blacklisted using SPAMHAUS-XBL. Details: https://www.spamhaus.org/query/ip/198.51.100.45",
+            R::Blocked,
+            Some(B::Spamhaus),
+            IP,
+        ),
+        c(
+            "mx.example.net",
+            "j@example.net",
+            "554 Connection from 198.51.100.45 rejected for policy reasons. Host found in DNS blacklist at dnsbl.sorbs.net",
+            R::Blocked,
+            Some(B::Sorbs),
+            IP,
+        ),
+        // A list nobody has heard of is still a list.
+        c(
+            "mx.example.net",
+            "k@example.net",
+            "550 Rejected: 198.51.100.45 is listed at rbl.lists.example.org",
+            R::Blocked,
+            Some(B::Other),
+            IP,
+        ),
+        // Microsoft's banned-sender refusal relayed by a host that is not
+        // Microsoft's (a gateway, a smarthost).
+        c(
+            "smtp.relay.example.net",
+            "l@example.net",
+            "550 5.7.511 Access denied, banned sender[198.51.100.45]. To request removal from this list please forward this message to delist@messaging.microsoft.com.",
+            R::Blocked,
+            Some(B::Microsoft),
+            IP,
+        ),
+        // Reputation, not a listing: a score kept by the filter's vendor.
+        c(
+            "mx.example.net",
+            "m@example.net",
+            "554 5.5.4 Your IP 198.51.100.45 address has a bad reputation. To unblock visit http://filter.example.com/unblock",
+            R::BadReputation,
+            None,
+            IP,
+        ),
+        c(
+            "us-smtp-inbound-1.mimecast.com",
+            "n@example.net",
+            "550 csi.mimecast.org Poor Reputation Sender. - https://community.mimecast.com/docs/DOC-1369#550 [Xq3Ns8biNg-p6EfZ0QaVMQ.us149]",
+            R::BadReputation,
+            Some(B::Mimecast),
+            None,
+        ),
         // Not a reputation problem at all: nothing is named.
         c(
             "mx.example.net",

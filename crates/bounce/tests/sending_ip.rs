@@ -37,6 +37,44 @@ fn the_client_ip_a_refusal_names() {
             "554 5.7.1 Rejected because 198.51.100.10 is listed by b.barracudacentral.org",
             "198.51.100.10",
         ),
+        // What the refusing host said, after Postfix's "host ... said:".
+        (
+            "host mx.dest.example[198.51.100.12] said: 550 5.7.1 198.51.100.21 listed at dnsbl.example.org",
+            "198.51.100.21",
+        ),
+        (
+            "192.0.2.1 does not like recipient. Remote host said: 421 4.7.0 [TSS04] Messages from 198.51.100.22 temporarily deferred due to unexpected volume or user complaints",
+            "198.51.100.22",
+        ),
+        // The host that connected, in the refusing host's words.
+        (
+            "550 5.7.1 Connecting host [198.51.100.23] is listed by the lookup site 'zen.spamhaus.org.'",
+            "198.51.100.23",
+        ),
+        (
+            "591 your host [198.51.100.24] is blacklisted by dnsbl.sorbs.net",
+            "198.51.100.24",
+        ),
+        (
+            "554 Connection from 198.51.100.25 rejected for policy reasons. Host found in DNS blacklist",
+            "198.51.100.25",
+        ),
+        (
+            "550 Rejected 198.51.100.26 found in dnsbl.sorbs.net",
+            "198.51.100.26",
+        ),
+        (
+            "550 5.7.1 198.51.100.27 has been blocked by zen.spamhaus.org",
+            "198.51.100.27",
+        ),
+        (
+            "550 Rejected message because 198.51.100.28 is in a black list at dnsbl.example.org",
+            "198.51.100.28",
+        ),
+        (
+            "451 Currently Sending Spam See: http://www.sorbs.net/lookup.shtml?198.51.100.29",
+            "198.51.100.29",
+        ),
     ];
     for (diag, ip) in cases {
         assert_eq!(sending_ip(diag), Some(ip.parse().unwrap()), "{diag}");
