@@ -164,9 +164,13 @@ fn probe_in_order(f: &Facts<'_>, hits: ReasonSet, st: Option<Reason>) -> Option<
     };
     for r in order {
         let yes = match r {
-            MailboxFull | AuthFailure | RequirePtr | TooManyConn | Blocked | ExceedLimit => {
+            MailboxFull | AuthFailure | RequirePtr | TooManyConn | ExceedLimit => {
                 is(r) || hits.has(r)
             }
+            // A status code alone (4.2.1) does not make a block of what the
+            // reporting MTA itself calls a system error (qmail's "Unable to
+            // chdir to maildir. (#4.2.1)").
+            Blocked => (is(r) && f.preset != Some(SystemError)) || hits.has(r),
             MesgTooBig => {
                 if is(MesgTooBig) {
                     true

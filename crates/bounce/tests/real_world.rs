@@ -2197,3 +2197,21 @@ Remote host said: 550 5.1.1 User unknown\nGiving up on 192.0.2.1.\n";
     let r = analyze(raw.as_bytes()).unwrap();
     assert!(r.iter().all(|r| !r.recipient.contains('宛')), "{r:#?}");
 }
+
+#[test]
+fn qmail_failing_to_reach_its_own_maildir_is_a_system_error_not_a_block() {
+    // The status code 4.2.1 alone would read as a block (Sisimai's table);
+    // qmail's own words say its delivery agent failed, which is no verdict on
+    // the sender.
+    let raw = "From: MAILER-DAEMON@mx.dest.example\nTo: owner@sender.example\nSubject: failure notice\n\
+Received: (qmail 4242 invoked for bounce); 29 Apr 2025 10:00:00 -0000\n\n\
+Hi. This is the qmail-send program at mx.dest.example.\n\
+I'm afraid I wasn't able to deliver your message to the following addresses.\n\
+This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
+<ap@dest.example>:\nUnable to chdir to maildir. (#4.2.1)\n\n\
+--- Below this line is a copy of the message.\n\n\
+From: owner@sender.example\nTo: ap@dest.example\nSubject: x\n\nhello\n";
+    let r = the_one(raw, "ap@dest.example");
+    assert_eq!(r.reason, Reason::SystemError, "{r:#?}");
+    assert_eq!(r.status, "4.2.1");
+}
