@@ -30,10 +30,12 @@ static ALONE_RE: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 /// `Unknown user: addr`, `Recipient: <addr>`, MailEnable's `Recipient:
-/// [SMTP:addr]`: a label, then the address.
+/// [SMTP:addr]`: a label, then the address; the label may follow RFC 5321's
+/// "Requested action not taken:" (iMail Server's "Requested action not
+/// taken: virus detected: addr").
 static LABELLED_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"^\s*([A-Za-z][A-Za-z0-9 .'\-]{{2,40}}):\s*<?(?:\[SMTP:)?({})\]?>?\s*$"#,
+        r#"^\s*(?:[Rr]equested action not taken:\s*)?([A-Za-z][A-Za-z0-9 .'\-]{{2,40}}):\s*<?(?:\[SMTP:)?({})\]?>?\s*$"#,
         ADDR_RE.as_str()
     ))
     .unwrap()

@@ -2215,3 +2215,16 @@ From: owner@sender.example\nTo: ap@dest.example\nSubject: x\n\nhello\n";
     assert_eq!(r.reason, Reason::SystemError, "{r:#?}");
     assert_eq!(r.status, "4.2.1");
 }
+
+#[test]
+fn imail_names_the_recipient_after_requested_action_not_taken() {
+    // iMail Server (SMTP32) writes its verdict and the address on one line,
+    // after RFC 5321's "Requested action not taken:".
+    let raw = "From: postmaster@mail.dest.example\nTo: owner@sender.example\n\
+Subject: Undeliverable Mail\nX-Mailer: <SMTP32 v8.22>\n\n\
+Requested action not taken: virus detected: ap@dest.example\n\n\n\
+Original message follows.\n\n\
+From: owner@sender.example\nTo: ap@dest.example\nSubject: x\n\nhello\n";
+    let r = the_one(raw, "ap@dest.example");
+    assert_eq!(r.reason, Reason::VirusDetected, "{r:#?}");
+}
