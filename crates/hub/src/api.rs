@@ -374,7 +374,9 @@ async fn domain(
 ) -> Result<Response, ApiError> {
     let o = org(&s, &headers, true).await?;
     let req: DomainReq = parse(&headers, body)?;
-    let d = req.domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    // An internationalised name is proved in its DNS form (the A-label,
+    // "xn--..."): that is where its TXT record lives.
+    let d = idna::domain_to_ascii(req.domain.trim().trim_end_matches('.')).unwrap_or_default();
     if !valid_domain(&d) {
         return Err(ApiError(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -460,7 +460,9 @@ pub fn template(text: &str) -> String {
 /// Replace host names in `word` (`mx1.example.com`, in URLs too) by
 /// `<host>` unless they belong to a public operator.
 fn mask_hosts(word: &str) -> String {
-    let is_host_char = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_';
+    // Letters of every script: an internationalised name ("mx.bücher.example",
+    // "почта.рф") is as private as an ASCII one.
+    let is_host_char = |c: char| c.is_alphanumeric() || c == '.' || c == '-' || c == '_';
     let mut out = String::new();
     let mut rest = word;
     while let Some(start) = rest.find(is_host_char) {
@@ -472,12 +474,12 @@ fn mask_hosts(word: &str) -> String {
         let labels: Vec<&str> = token.split('.').collect();
         let hostlike = labels.len() >= 2
             && labels.iter().all(|l| !l.is_empty())
-            && labels
-                .last()
-                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
-            && labels
-                .iter()
-                .any(|l| l.chars().any(|c| c.is_ascii_alphabetic()));
+            && labels.last().is_some_and(|tld| {
+                tld.chars().count() >= 2
+                    && (tld.chars().all(char::is_alphabetic)
+                        || tld.to_ascii_lowercase().starts_with("xn--"))
+            })
+            && labels.iter().any(|l| l.chars().any(char::is_alphabetic));
         if hostlike && !PUBLIC_OPERATORS.contains(&registrable(token).as_str()) {
             out.push_str("<host>");
         } else {
@@ -503,6 +505,22 @@ mod tests {
             t,
             "<host> Remote Server returned '550 5.7.1 <address> Client host [<ip>] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/<ip>'"
         );
+    }
+
+    #[test]
+    fn internationalised_host_names_are_masked_whole() {
+        for (text, want) in [
+            ("host mx.bücher.example said: 550", "host <host> said: 550"),
+            ("host почта.рф said: 550", "host <host> said: 550"),
+            ("relay.example.xn--p1ai refused", "<host> refused"),
+            // Public operators stay readable.
+            (
+                "mx.protection.outlook.com refused",
+                "mx.protection.outlook.com refused",
+            ),
+        ] {
+            assert_eq!(template(text), want, "{text}");
+        }
     }
 
     #[test]

@@ -551,6 +551,18 @@ async fn domain_proofs_through_a_real_dns_server_and_one_vote_per_domain() {
         )
         .await;
     assert_eq!(ch["txt_name"], "_outcry-verify.contoso.example");
+    // An internationalised name is proved in its DNS (A-label) form, in
+    // any case.
+    let (s, idn) = pre
+        .json(
+            "POST",
+            "/api/v1/orgs/me/domain",
+            Some(&b),
+            Some(json!({"domain": "Bücher.Example."})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{idn}");
+    assert_eq!(idn["txt_name"], "_outcry-verify.xn--bcher-kva.example");
     let value = ch["txt_value"].as_str().unwrap().to_string();
     let zone = format!("_outcry-verify TXT \"{value}\"\n");
     let dns = outcry_testsupport::rbldnsd(&[("contoso.example", "generic", zone.as_str())]);
