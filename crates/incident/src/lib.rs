@@ -73,7 +73,10 @@ impl Failure {
             sending_ip: r.sending_ip,
             blocklist: r.blocklist,
             rejecting_org: registrable(host),
-            template: mask(&r.diagnostic),
+            template: mask_local_parts(
+                &mask(&r.diagnostic),
+                &[local_part(&r.recipient), local_part(&r.sender)],
+            ),
         })
     }
 
@@ -119,6 +122,44 @@ pub fn mask(text: &str) -> String {
     out
 }
 
+/// The local part of `address` ("" when it has none).
+fn local_part(address: &str) -> &str {
+    address
+        .rsplit_once('@')
+        .map_or("", |(l, _)| l.trim_matches('"'))
+}
+
+/// Mask `names` (the recipient's and the sender's local parts) where a text
+/// names them without their domain, as `mask` cannot see: Sendmail's
+/// "kijitora... User unknown", Postfix's `unknown user: "kijitora"`. A
+/// name counts as a whole word (compared without ASCII case); a longer word
+/// that merely contains it stays.
+pub fn mask_local_parts(text: &str, names: &[&str]) -> String {
+    let mut out = text.to_string();
+    for name in names.iter().map(|n| n.to_ascii_lowercase()) {
+        if name.is_empty() {
+            continue;
+        }
+        let word_char = |c: char| c.is_alphanumeric() || "_-+=".contains(c);
+        let lower = out.to_ascii_lowercase();
+        let mut masked = String::with_capacity(out.len());
+        let mut at = 0;
+        for (i, _) in lower.match_indices(name.as_str()) {
+            let end = i + name.len();
+            let alone = !out[..i].chars().next_back().is_some_and(word_char)
+                && !out[end..].chars().next().is_some_and(word_char);
+            if i >= at && alone {
+                masked.push_str(&out[at..i]);
+                masked.push_str("<local-part>");
+                at = end;
+            }
+        }
+        masked.push_str(&out[at..]);
+        out = masked;
+    }
+    out
+}
+
 /// Copy `word` to `out` with IPs inside it (in URLs, `[ip]:port`, `ip=...`)
 /// replaced by `<ip>`.
 fn mask_embedded_ips(word: &str, out: &mut String) {
@@ -151,6 +192,49 @@ fn mask_embedded_ips(word: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_parts_named_without_their_domain_are_masked() {
+        for (text, want) in [
+            (
+                "550 5.1.1 Kijitora... User unknown",
+                "550 5.1.1 <local-part>... User unknown",
+            ),
+            (
+                "<address@example.jp>: unknown user: \"kijitora\"",
+                "<address@example.jp>: unknown user: \"<local-part>\"",
+            ),
+            // A longer word that contains the name is another word.
+            ("kijitoranet refused", "kijitoranet refused"),
+            // The sender's own mailbox too.
+            ("sales: sender rejected", "<local-part>: sender rejected"),
+        ] {
+            assert_eq!(mask_local_parts(text, &["kijitora", "sales"]), want);
+        }
+    }
+
+    #[test]
+    fn a_failure_keeps_no_local_part_of_its_record() {
+        // Sendmail names the local mailbox without its domain.
+        let raw = "From: MAILER-DAEMON@mx.dest.example\nTo: Sales@sender.example\n\
+Subject: Returned mail: see transcript for details\nDate: Tue, 3 Nov 2026 10:00:00 +0000\n\n\
+   ----- The following addresses had permanent fatal errors -----\n<ap@dest.example>\n\n\
+   ----- Transcript of session follows -----\n550 5.1.1 ap... User unknown (sales asked)\n";
+        let records = outcry_bounce::analyze(raw.as_bytes()).unwrap();
+        assert_eq!(records.len(), 1, "{records:#?}");
+        let f = Failure::from_record(&records[0]).unwrap();
+        assert!(!f.template.contains(" ap..."), "{}", f.template);
+        assert!(
+            !f.template.to_lowercase().contains("sales"),
+            "{}",
+            f.template
+        );
+        assert!(
+            f.template.contains("<local-part>... User unknown"),
+            "{}",
+            f.template
+        );
+    }
 
     #[test]
     fn masking_keeps_no_local_part_and_no_ip() {
