@@ -159,6 +159,11 @@ const TABLE: &[(&str, Blocklist)] = &[
     // Cisco Secure Email's (IronPort's) stock refusal for a poor SenderBase
     // (Talos) score.
     ("the sending mta's poor reputation", Blocklist::CiscoTalos),
+    // Its stock refusal of a connection the host access table rejects.
+    (
+        "your access to submit messages to this e-mail system has been rejected",
+        Blocklist::CiscoTalos,
+    ),
     ("uceprotect", Blocklist::Uceprotect),
     ("banned sending ip", Blocklist::Microsoft),
     (

@@ -80,9 +80,17 @@ impl Failure {
         })
     }
 
-    /// The reason's family.
+    /// The reason's family; a refusal that names a blocklist or reputation
+    /// service is about the sending IP's standing even when its words read
+    /// as a sender-address refusal ("Your access to submit messages to this
+    /// e-mail system has been rejected", Cisco's stock answer to a poor
+    /// SenderBase score, is Sisimai's `rejected`) or say too little
+    /// (`onhold`).
     pub fn family(&self) -> Family {
-        self.reason.family()
+        match self.reason.family() {
+            Family::Sender | Family::Unknown if self.blocklist.is_some() => Family::Reputation,
+            f => f,
+        }
     }
 }
 
@@ -211,6 +219,25 @@ mod tests {
         ] {
             assert_eq!(mask_local_parts(text, &["kijitora", "sales"]), want);
         }
+    }
+
+    #[test]
+    fn a_named_reputation_service_makes_a_sender_refusal_a_reputation_one() {
+        let raw = "From: MAILER-DAEMON@mail.sender.example\nTo: owner@sender.example\n\
+Subject: Undelivered Mail Returned to Sender\nDate: Tue, 3 Nov 2026 10:00:00 +0000\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.sender.example\n\n\
+Final-Recipient: rfc822; ap@dest.example\nAction: failed\nStatus: 5.0.0\n\
+Remote-MTA: dns; esa1.dest.example\n\
+Diagnostic-Code: smtp; 554 Your access to submit messages to this e-mail system has been rejected.\n\n--b--\n";
+        let records = outcry_bounce::analyze(raw.as_bytes()).unwrap();
+        assert_eq!(records.len(), 1, "{records:#?}");
+        // Sisimai's reason stays; the service is named, and the incident
+        // engine files it under reputation.
+        assert_eq!(records[0].reason, Reason::Rejected);
+        assert_eq!(records[0].blocklist, Some(Blocklist::CiscoTalos));
+        let f = Failure::from_record(&records[0]).unwrap();
+        assert_eq!(f.family(), Family::Reputation);
     }
 
     #[test]
