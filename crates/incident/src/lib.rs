@@ -151,15 +151,21 @@ pub fn mask_local_parts(text: &str, names: &[&str]) -> String {
         let word_char = |c: char| c.is_alphanumeric() || "_-+=".contains(c);
         let lower = out.to_ascii_lowercase();
         let mut masked = String::with_capacity(out.len());
-        let mut at = 0;
-        for (i, _) in lower.match_indices(name.as_str()) {
+        let (mut at, mut from) = (0, 0);
+        // Every occurrence, overlapping ones too: "xa.a.a" holds "a.a" as a
+        // word only from its second "a".
+        while let Some(found) = lower[from..].find(name.as_str()) {
+            let i = from + found;
             let end = i + name.len();
             let alone = !out[..i].chars().next_back().is_some_and(word_char)
                 && !out[end..].chars().next().is_some_and(word_char);
-            if i >= at && alone {
+            if alone {
                 masked.push_str(&out[at..i]);
                 masked.push_str("<local-part>");
                 at = end;
+                from = end;
+            } else {
+                from = i + out[i..].chars().next().map_or(1, char::len_utf8);
             }
         }
         masked.push_str(&out[at..]);
@@ -218,6 +224,32 @@ mod tests {
             ("sales: sender rejected", "<local-part>: sender rejected"),
         ] {
             assert_eq!(mask_local_parts(text, &["kijitora", "sales"]), want);
+        }
+        // A word that starts inside an earlier, longer one.
+        assert_eq!(mask_local_parts("xa.a.a", &["a.a"]), "xa.<local-part>");
+    }
+
+    proptest::proptest! {
+        /// Whatever surrounds it, no name is left as a word of its own.
+        #[test]
+        fn no_masked_name_is_left_standing(
+            before in "[a-zA-Z0-9 .:<>\"é]{0,20}",
+            // (No '-': a name "local-part" would find the mask's own word.)
+            name in "[a-z][a-z0-9._]{0,8}",
+            after in "[a-zA-Z0-9 .:<>\"é]{0,20}",
+            upper in proptest::bool::ANY,
+        ) {
+            let shown = if upper { name.to_ascii_uppercase() } else { name.clone() };
+            let text = format!("{before} {shown} {after}");
+            let masked = mask_local_parts(&text, &[name.as_str()]);
+            let word_char = |c: char| c.is_alphanumeric() || "_-+=".contains(c);
+            let lower = masked.to_ascii_lowercase();
+            for (i, _) in lower.char_indices().filter(|(i, _)| lower[*i..].starts_with(name.as_str())) {
+                let end = i + name.len();
+                let alone = !masked[..i].chars().next_back().is_some_and(word_char)
+                    && !masked[end..].chars().next().is_some_and(word_char);
+                proptest::prop_assert!(!alone, "{text:?} -> {masked:?}");
+            }
         }
     }
 
