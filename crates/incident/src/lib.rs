@@ -106,9 +106,19 @@ pub fn registrable(host: &str) -> String {
 /// regex set and never allocates per match.
 pub fn mask(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(512));
-    for word in text.split_whitespace().take(80) {
+    let words: Vec<&str> = text.split_whitespace().take(80).collect();
+    let named = names_beside_addresses(&words);
+    for (i, &word) in words.iter().enumerate() {
+        // A name of several words is one `<name>`.
+        if named[i] && i > 0 && named[i - 1] {
+            continue;
+        }
         if !out.is_empty() {
             out.push(' ');
+        }
+        if named[i] {
+            out.push_str("<name>");
+            continue;
         }
         let trimmed = word.trim_matches(|c: char| "<>()[],;:'\"".contains(c));
         if let Some((_, domain)) = trimmed.split_once('@') {
@@ -128,6 +138,30 @@ pub fn mask(text: &str) -> String {
         }
     }
     out
+}
+
+/// Which of `words` name a person or a mailbox beside an address, as a
+/// display name or an alias: a quoted name before `<address>` ("\"Neko
+/// Nyaan\" <a@b>"), and the word before `(address)` ("User some.name
+/// (a@b) not listed", "Kijitora Neko (a@b)"), unless that word is plainly
+/// not a name (all lower-case letters, or a label ending in a colon).
+fn names_beside_addresses(words: &[&str]) -> Vec<bool> {
+    let mut named = vec![false; words.len()];
+    for i in 0..words.len().saturating_sub(1) {
+        let (word, next) = (words[i], words[i + 1]);
+        if !next.contains('@') {
+            continue;
+        }
+        if next.starts_with('(') {
+            let plain = word.ends_with(':') || word.chars().all(|c| c.is_ascii_lowercase());
+            named[i] = !plain && word.chars().any(char::is_alphanumeric);
+        } else if next.starts_with('<') && word.ends_with('"') {
+            if let Some(start) = (0..=i).rev().find(|&j| words[j].starts_with('"')) {
+                named[start..=i].iter_mut().for_each(|n| *n = true);
+            }
+        }
+    }
+    named
 }
 
 /// The local part of `address` ("" when it has none).
@@ -206,6 +240,31 @@ fn mask_embedded_ips(word: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names_and_aliases_beside_an_address_are_masked() {
+        for (text, want) in [
+            (
+                "550 User some.name (kijitora@example.jp) not listed",
+                "550 User <name> (<address@example.jp>) not listed",
+            ),
+            (
+                "Delivery to \"Neko Nyaan\" <kijitora@example.jp> failed",
+                "Delivery to <name> <<address@example.jp>> failed",
+            ),
+            // Ordinary words and labels stay.
+            (
+                "error delivering to (kijitora@example.jp)",
+                "error delivering to (<address@example.jp>)",
+            ),
+            (
+                "Recipient: (kijitora@example.jp)",
+                "Recipient: (<address@example.jp>)",
+            ),
+        ] {
+            assert_eq!(mask(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn local_parts_named_without_their_domain_are_masked() {
