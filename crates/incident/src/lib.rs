@@ -155,10 +155,11 @@ fn names_beside_addresses(words: &[&str]) -> Vec<bool> {
         if next.starts_with('(') {
             let plain = word.ends_with(':') || word.chars().all(|c| c.is_ascii_lowercase());
             named[i] = !plain && word.chars().any(char::is_alphanumeric);
-        } else if next.starts_with('<') && word.ends_with('"') {
-            if let Some(start) = (0..=i).rev().find(|&j| words[j].starts_with('"')) {
-                named[start..=i].iter_mut().for_each(|n| *n = true);
-            }
+        } else if next.starts_with('<')
+            && word.ends_with('"')
+            && let Some(start) = (0..=i).rev().find(|&j| words[j].starts_with('"'))
+        {
+            named[start..=i].iter_mut().for_each(|n| *n = true);
         }
     }
     named
