@@ -55,7 +55,7 @@ pub(crate) fn may_hold_international(text: &str) -> bool {
 pub(crate) fn is_address(s: &str) -> bool {
     let whole = |m: regex::Match<'_>| m.start() == 0 && m.end() == s.len();
     ADDR_RE.find(s).is_some_and(whole)
-        || QUOTED_RE.find(s).is_some_and(whole)
+        || (s.contains('"') && QUOTED_RE.find(s).is_some_and(whole))
         || is_international(s)
 }
 
@@ -85,7 +85,8 @@ pub(crate) fn all_in(text: &str) -> Vec<String> {
 
 /// Strip brackets, quotes, `mailto:` and trailing punctuation; keep the address.
 pub(crate) fn clean(s: &str) -> String {
-    if let Some(m) = QUOTED_RE.find(s) {
+    // (Only a text with a quote can hold a quoted local part.)
+    if let Some(m) = s.contains('"').then(|| QUOTED_RE.find(s)).flatten() {
         return m.as_str().to_string();
     }
     let t = s.trim().trim_matches(|c| {

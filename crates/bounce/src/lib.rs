@@ -432,7 +432,7 @@ fn text_says_delayed(note: &str) -> bool {
         "this is just a warning",
     ]
     .iter()
-    .any(|p| l.contains(p))
+    .any(|p| long_phrase_in(&l, p))
 }
 
 /// Addresses that are never the failed recipient: the bounce's own From and To.
@@ -509,7 +509,7 @@ fn looks_like_bounce(f: &Flat) -> bool {
         "failed to deliver",
     ]
     .iter()
-    .any(|p| l.contains(p))
+    .any(|p| long_phrase_in(&l, p))
 }
 
 /// Name the MTA family from the bounce's headers and text.
@@ -885,8 +885,27 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
 }
 
 fn parse_ip(s: &str) -> Option<IpAddr> {
-    let s = s.trim_start_matches("IPv6:").trim_start_matches("ipv6:");
+    // `trim_start_matches("IPv6:")`, without building a substring searcher
+    // on each call.
+    let mut s = s;
+    while let Some(rest) = s.strip_prefix("IPv6:") {
+        s = rest;
+    }
+    while let Some(rest) = s.strip_prefix("ipv6:") {
+        s = rest;
+    }
     s.parse().ok()
+}
+
+/// `text.contains(phrase)` for a phrase of over 32 bytes, looked for only
+/// where its last 32 bytes are: `str::contains` searches for a needle of up
+/// to 32 bytes with SIMD, but builds a two-way searcher (about 1,000
+/// instructions) for a longer one on every call.
+fn long_phrase_in(text: &str, phrase: &str) -> bool {
+    match phrase.get(phrase.len().saturating_sub(32)..) {
+        Some(tail) if tail.len() < phrase.len() => text.contains(tail) && text.contains(phrase),
+        _ => text.contains(phrase),
+    }
 }
 
 /// Not private, loopback, link-local or unspecified.
@@ -1219,8 +1238,11 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     // a delivery they gave up for good: Sisimai's GMX decoder keeps it a
     // permanent failure.)
     let gave_up = (decoder != Decoder::Gmx && lower_diag.contains("retry timeout exceeded"))
-        || lower_diag.contains("have been failing for a long time")
-        || lower_diag.contains("retry time not reached for any host after a long failure period")
+        || long_phrase_in(&lower_diag, "have been failing for a long time")
+        || long_phrase_in(
+            &lower_diag,
+            "retry time not reached for any host after a long failure period",
+        )
         || (reason == Reason::Expired && lower_diag.contains("frozen"));
     // Exim's own words for a full mailbox (appendfile.c) mean a retry
     // later, as Sisimai's Exim decoder reads them.
@@ -1308,6 +1330,32 @@ Received: from mail.sender.example (mail.sender.example\n\
         // the folded second Received line.
         assert_eq!(received_public_ip(block), "198.51.100.7".parse().ok());
         assert_eq!(received_public_ip("Received: from [10.0.0.1]\n"), None);
+    }
+
+    #[test]
+    fn long_phrases_are_found_as_str_contains_finds_them() {
+        let long = "retry time not reached for any host after a long failure period";
+        let text = format!("550 {long}.");
+        assert!(long_phrase_in(&text, long));
+        // Its last 32 bytes alone are not the phrase.
+        assert!(!long_phrase_in(
+            "any host after a long failure period",
+            long
+        ));
+        assert!(!long_phrase_in("retry time not reached for any host", long));
+        // Short phrases (up to 32 bytes) as they are.
+        assert!(long_phrase_in("a mailbox is full", "mailbox is full"));
+        assert!(!long_phrase_in("a mailbox", "mailbox is full"));
+        assert!(long_phrase_in("x", ""));
+    }
+
+    #[test]
+    fn ip_literals_with_an_ipv6_tag() {
+        assert_eq!(parse_ip("IPv6:2001:db8::1"), "2001:db8::1".parse().ok());
+        assert_eq!(parse_ip("ipv6:2001:db8::2"), "2001:db8::2".parse().ok());
+        assert_eq!(parse_ip("192.0.2.1"), "192.0.2.1".parse().ok());
+        assert_eq!(parse_ip("IPv6:"), None);
+        assert_eq!(parse_ip("IPv4:192.0.2.1"), None);
     }
 
     #[test]

@@ -121,7 +121,7 @@ const PARSED_HEADERS: &[&str] = &[
 /// parser would otherwise split, decode and store for nothing. Lines that
 /// are not fields are kept, so the parser sees the same structure.
 fn slim_headers(raw: &[u8]) -> Option<Vec<u8>> {
-    let end = memchr::memmem::find(raw, b"\n\n")? + 1;
+    let end = blank_line(raw)? + 1;
     let mut out = Vec::with_capacity(raw.len());
     let (mut keep, mut dropped, mut kept_fields, mut received) = (true, false, 0, false);
     let mut at = 0;
@@ -361,11 +361,17 @@ fn append_headers(dst: &mut String, t: &str) {
     dst.push_str(&t[..end]);
 }
 
+/// Where the first `\n\n` in `raw` starts. (`memmem::find` would build
+/// its searcher again on every call; this one is built once.)
+fn blank_line(raw: &[u8]) -> Option<usize> {
+    static FINDER: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\n\n"));
+    FINDER.find(raw)
+}
+
 /// Offset of the blank line that ends a header block (or the end).
 pub(crate) fn header_end(raw: &[u8]) -> usize {
-    memchr::memmem::find(raw, b"\n\n")
-        .map(|i| i + 1)
-        .unwrap_or(raw.len())
+    blank_line(raw).map(|i| i + 1).unwrap_or(raw.len())
 }
 
 /// Join folded header lines.
@@ -455,11 +461,11 @@ pub(crate) fn trim_returned_message(raw: Cow<'_, [u8]>, limit: usize) -> Cow<'_,
         return raw;
     };
     // The end of the part's own headers, then the end of the original's headers.
-    let Some(a) = memchr::memmem::find(&raw[part..], b"\n\n") else {
+    let Some(a) = blank_line(&raw[part..]) else {
         return raw;
     };
     let body = part + a + 2;
-    let Some(b) = memchr::memmem::find(&raw[body..], b"\n\n") else {
+    let Some(b) = blank_line(&raw[body..]) else {
         return raw;
     };
     let cut = body + b + 1;

@@ -252,10 +252,26 @@ struct NextBoundary {
 }
 
 fn next_boundary(rest: &[u8], boundary: &[u8]) -> Option<NextBoundary> {
-    let mut needle = Vec::with_capacity(boundary.len() + 2);
-    needle.extend_from_slice(b"--");
-    needle.extend_from_slice(boundary);
-    let at = memchr::memmem::find(rest, &needle)?;
+    thread_local! {
+        /// The searcher for the last boundary looked for: a message's parts
+        /// all end at the same one, and building a `memmem` searcher costs
+        /// about as much as a search through a short part.
+        static LAST: std::cell::RefCell<Option<memchr::memmem::Finder<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let needle_len = boundary.len() + 2;
+    let at = LAST.with_borrow_mut(|last| {
+        let reuse = last
+            .as_ref()
+            .is_some_and(|f| f.needle().strip_prefix(b"--") == Some(boundary));
+        if !reuse {
+            let mut needle = Vec::with_capacity(needle_len);
+            needle.extend_from_slice(b"--");
+            needle.extend_from_slice(boundary);
+            *last = Some(memchr::memmem::Finder::new(&needle).into_owned());
+        }
+        last.as_ref().and_then(|f| f.find(rest))
+    })?;
     let end = if at > 0 && rest[at - 1] == b'\n' {
         if at >= 2 && rest[at - 2] == b'\r' {
             at - 2
@@ -268,7 +284,7 @@ fn next_boundary(rest: &[u8], boundary: &[u8]) -> Option<NextBoundary> {
     Some(NextBoundary {
         at,
         end,
-        after: at + needle.len(),
+        after: at + needle_len,
     })
 }
 
@@ -571,6 +587,27 @@ mod tests {
         assert!(matches!(l[0].body, Body::Html));
         assert_eq!(l[0].html().as_deref(), Some("<p>caf\u{e9} 5.1.1</p>"));
         assert_eq!(leaves(REPORT)[0].html(), None);
+    }
+
+    #[test]
+    fn the_next_boundary_is_found_whichever_boundary_was_looked_for_last() {
+        // The searcher kept from the last call must not be reused for
+        // another boundary, even one that starts the same way.
+        let text = b"a\n--inn\nb\n--inner\nc\r\n--outer--\n";
+        for _ in 0..2 {
+            for (boundary, at, end) in [
+                (&b"outer"[..], 21, 19),
+                (b"inner", 10, 9),
+                (b"inn", 2, 1),
+                (b"outer", 21, 19),
+            ] {
+                let next = next_boundary(text, boundary).expect("found");
+                assert_eq!((next.at, next.end), (at, end), "{boundary:?}");
+                assert_eq!(next.after, at + 2 + boundary.len());
+            }
+        }
+        assert!(next_boundary(text, b"other").is_none());
+        assert!(next_boundary(b"no boundary here", b"outer").is_none());
     }
 
     #[test]
