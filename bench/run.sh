@@ -17,8 +17,10 @@ runs=${RUNS:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-cargo build --release --quiet --bin outcry
-bin=target/release/outcry
+# The shipped build (see Cargo.toml); PROFILE=release for the quick one.
+profile=${PROFILE:-release-lto}
+cargo build --profile "$profile" --quiet --bin outcry
+bin=target/$profile/outcry
 
 # One mbox holding every corpus e-mail `copies` times (Sisimai reads mbox too).
 python3 - "$corpus" "$work/corpus.mbox" "$copies" <<'PY'
@@ -44,7 +46,7 @@ PY
 n=$(cat "$work/corpus.mbox.count")
 bytes=$(stat -c %s "$work/corpus.mbox")
 mb=$(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1048576}')
-echo "input: $n messages, $mb MiB (the Sisimai corpus x $copies, as one mbox); best of $runs runs each"
+echo "input: $n messages, $mb MiB (the Sisimai corpus x $copies, as one mbox); best of $runs runs each; profile $profile"
 
 # Each measurement is the best of $RUNS runs (default 3): this is a shared VM
 # whose speed varies by 10-30% from one run to the next, and the fastest run
@@ -77,8 +79,8 @@ measure() { # label, command...
 
 # The engine alone, in process (no reading, no output), one thread: what
 # `outcry_bounce::analyze` costs per message.
-cargo build --release --quiet --example engine_throughput -p outcry-bounce
-target/release/examples/engine_throughput "$work/corpus.mbox" "$runs" |
+cargo build --profile "$profile" --quiet --example engine_throughput -p outcry-bounce
+target/$profile/examples/engine_throughput "$work/corpus.mbox" "$runs" |
   sort -t: -k2 -n | awk -F': ' 'NR==1{printf "%-28s %s (best of %d)\n", "engine alone, 1 thread", $2, '"$runs"'}'
 
 measure outcry-1-thread "$bin" analyze --quiet --format jsonl -j 1 "$work/corpus.mbox"
