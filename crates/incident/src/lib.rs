@@ -177,7 +177,7 @@ fn local_part(address: &str) -> &str {
 /// "kijitora... User unknown", Postfix's `unknown user: "kijitora"`. A
 /// name counts as a whole word (compared without ASCII case); a longer word
 /// that merely contains it stays.
-pub fn mask_local_parts(text: &str, names: &[&str]) -> String {
+pub(crate) fn mask_local_parts(text: &str, names: &[&str]) -> String {
     let mut out = text.to_string();
     for name in names.iter().map(|n| n.to_ascii_lowercase()) {
         if name.is_empty() {
