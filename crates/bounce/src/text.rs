@@ -102,6 +102,31 @@ static SENTENCE_RE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
+/// What follows the last white space of a match: the capture group of
+/// [`SENTENCE_RE`] and [`HOST_RE`], which end with an address or a host
+/// (neither holds white space), read without running the regex again for
+/// its groups. Only a quote or bracket around it is left to strip.
+fn last_word(matched: &str) -> &str {
+    matched
+        .rfind(char::is_whitespace)
+        .map_or(matched, |i| &matched[i..])
+        .trim_start_matches(char::is_whitespace)
+}
+
+/// [`SENTENCE_RE`]'s address in one of its matches (no quote or angle
+/// bracket is part of an address).
+fn sentence_address(matched: &str) -> &str {
+    let word = last_word(matched);
+    word.strip_prefix(['"', '<']).unwrap_or(word)
+}
+
+/// [`HOST_RE`]'s host in one of its matches, less its brackets.
+fn named_host(matched: &str) -> &str {
+    let word = last_word(matched);
+    let host = word.strip_prefix('[').unwrap_or(word);
+    host.strip_suffix(']').unwrap_or(host)
+}
+
 static HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:(?-u:\b)host|(?-u:\b)server|talking to|(?-u:\b)by)\s+\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}|[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]?").unwrap()
 });
@@ -490,12 +515,13 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
     let mut hits: Vec<TextHit> = Vec::new();
     if cands.is_empty() {
         // 2. A sentence naming the recipient: "Your message to <x> ...".
-        if let Some(c) = SENTENCE_RE
-            .captures_iter(note)
-            .find(|c| !excluded(&clean(&c[1])))
+        if let Some(address) = SENTENCE_RE
+            .find_iter(note)
+            .map(|m| clean(sentence_address(m.as_str())))
+            .find(|a| !excluded(a))
         {
             let body = collapse(&without_quoted_headers(note));
-            hits.push(hit(clean(&c[1]), &body, note));
+            hits.push(hit(address, &body, note));
         }
         return hits;
     }
@@ -691,13 +717,9 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
         .map(|m| m.as_str())
         .or_else(|| {
             HOST_RE
-                .captures_iter(raw)
-                .find(|c| {
-                    let start = c.get(0).map_or(0, |m| m.start());
-                    !names_the_sender(&raw[..start])
-                })
-                .and_then(|c| c.get(1))
-                .map(|m| m.as_str())
+                .find_iter(raw)
+                .find(|m| !names_the_sender(&raw[..m.start()]))
+                .map(|m| named_host(m.as_str()))
         })
         .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
         .unwrap_or_default();
@@ -829,6 +851,25 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn groups_read_from_the_match_are_the_capture_groups(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "Your message to ", "for", "recipient x@y.example:", "recipients ", "address:",
+                "mailbox", "To:", "host", "server", "talking to", "by", " ", "\t", "\n",
+                "\u{A0}", "\u{3000}", "<", "\"", " <", " \"", "\u{A0}<", "[", "]", " [",
+                "kijitora@example.jp", "neko.nyaan@mx.example.co.jp", "mx.example.jp",
+                "192.0.2.1", ">", ":", "a",
+            ]), 0..10),
+        ) {
+            let text = parts.concat();
+            for c in SENTENCE_RE.captures_iter(&text) {
+                proptest::prop_assert_eq!(sentence_address(&c[0]), &c[1]);
+            }
+            for c in HOST_RE.captures_iter(&text) {
+                proptest::prop_assert_eq!(named_host(&c[0]), &c[1]);
+            }
+        }
+
         #[test]
         fn collapse_joins_the_words_of_split_whitespace(
             parts in proptest::collection::vec(proptest::sample::select(vec![
