@@ -56,28 +56,55 @@ pub(crate) fn may_hold_international(text: &str) -> bool {
 /// that), read in one pass instead of a regex search: the engine asks it
 /// of every address it cleans or checks, thousands of times a second.
 fn is_plain_address(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
+    /// The bytes of `ADDR_RE`'s local part.
+    const LOCAL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            t[b] = (b as u8).is_ascii_alphanumeric();
+            b += 1;
+        }
+        let special = b"!#$%&'*+/=?^_`{|}~.-";
+        let mut i = 0;
+        while i < special.len() {
+            t[special[i] as usize] = true;
+            i += 1;
+        }
+        t
+    };
+    let b = s.as_bytes();
+    let Some(at) = memchr::memchr(b'@', b) else {
         return false;
     };
-    let local_ok = !local.is_empty()
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
-    // Labels of letters, digits and inner hyphens, then a last label that
-    // starts with a letter and is at least two long.
-    let alnum_ends = |l: &[u8]| {
-        l.first().is_some_and(u8::is_ascii_alphanumeric)
-            && l.last().is_some_and(u8::is_ascii_alphanumeric)
-            && l.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-    };
-    let Some((labels, tld)) = domain.rsplit_once('.') else {
+    if at == 0 || !b[..at].iter().all(|&c| LOCAL[c as usize]) {
         return false;
-    };
-    local_ok
-        && labels.split('.').all(|l| alnum_ends(l.as_bytes()))
-        && tld.len() >= 2
-        && tld.as_bytes()[0].is_ascii_alphabetic()
-        && alnum_ends(tld.as_bytes())
+    }
+    // Labels of letters, digits and inner hyphens, at least one followed by
+    // a dot, then a last label that starts with a letter and is at least
+    // two long.
+    let mut label_start = at + 1;
+    let mut dots = 0;
+    for i in at + 1..=b.len() {
+        let c = b.get(i).copied();
+        if c.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'-') {
+            continue;
+        }
+        if !matches!(c, None | Some(b'.')) {
+            return false;
+        }
+        let label = &b[label_start..i];
+        let ends_ok = label.first().is_some_and(u8::is_ascii_alphanumeric)
+            && label.last().is_some_and(u8::is_ascii_alphanumeric);
+        if !ends_ok {
+            return false;
+        }
+        if c.is_none() {
+            return dots > 0 && label.len() >= 2 && label[0].is_ascii_alphabetic();
+        }
+        dots += 1;
+        label_start = i + 1;
+    }
+    false
 }
 
 /// Is `s` exactly one plausible address?
