@@ -376,7 +376,7 @@ fn from_text<'f>(
     // A Google Groups refusal means the group refused the sender (it does not
     // exist or the sender may not post): the sender's side, Sisimai's "rejected".
     let preset = (decoder == Decoder::GoogleGroups).then_some(Reason::Rejected);
-    let action = if text_says_delayed(f.note()) {
+    let action = if text_says_delayed(f.note_lower()) {
         Action::Delayed
     } else {
         Action::Failed
@@ -415,9 +415,9 @@ fn google_sender_notice(f: &Flat) -> bool {
         && text::lines(f.note()).any(|l| l.starts_with("** "))
 }
 
-/// A warning that the MTA keeps trying, not a final failure.
-fn text_says_delayed(note: &str) -> bool {
-    let l = note.to_ascii_lowercase();
+/// A warning that the MTA keeps trying, not a final failure (`note_lower`:
+/// the notification in ASCII lower case).
+fn text_says_delayed(note_lower: &str) -> bool {
     [
         "warning message only",
         "has been delayed",
@@ -432,7 +432,7 @@ fn text_says_delayed(note: &str) -> bool {
         "this is just a warning",
     ]
     .iter()
-    .any(|p| long_phrase_in(&l, p))
+    .any(|p| long_phrase_in(note_lower, p))
 }
 
 /// Addresses that are never the failed recipient: the bounce's own From and To.
@@ -494,7 +494,7 @@ fn looks_like_bounce(f: &Flat) -> bool {
     if subjects.iter().any(|s| subject.contains(s)) {
         return true;
     }
-    let l = f.note().to_ascii_lowercase();
+    let l = f.note_lower();
     [
         "could not be delivered",
         "undeliverable",
@@ -509,7 +509,7 @@ fn looks_like_bounce(f: &Flat) -> bool {
         "failed to deliver",
     ]
     .iter()
-    .any(|p| long_phrase_in(&l, p))
+    .any(|p| long_phrase_in(l, p))
 }
 
 /// Name the MTA family from the bounce's headers and text.
@@ -554,7 +554,7 @@ fn decoder_for(f: &Flat, default: Decoder) -> Decoder {
         LazyLock::new(|| PhraseSet::new(MARKS.iter().chain(&QMAIL_OPENINGS)));
     // Both lists in one pass: bit i of `said` is pattern i, the marks
     // first, then the qmail openings.
-    let said = MARKER.found_in(&f.note().to_ascii_lowercase());
+    let said = MARKER.found_in(f.note_lower());
     let says = |mark: &str| {
         let i = MARKS.iter().position(|m| *m == mark);
         debug_assert!(i.is_some(), "{mark:?} is not one of MARKS");

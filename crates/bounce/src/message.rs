@@ -43,12 +43,22 @@ pub(crate) struct Flat {
     pub note_end: usize,
     /// The first attached message, whole (a forwarded bounce is decoded from it).
     pub nested: Option<Vec<u8>>,
+    /// [`Flat::note`] in ASCII lower case, made on first use: several
+    /// checks look for phrases in it.
+    note_lower: std::cell::OnceCell<String>,
 }
 
 impl Flat {
     /// The human-readable notification: `text` up to the returned message.
     pub fn note(&self) -> &str {
         &self.text[..self.note_end]
+    }
+
+    /// [`Flat::note`] in ASCII lower case (made once, on first use: the
+    /// notification's end must be known by then).
+    pub fn note_lower(&self) -> &str {
+        self.note_lower
+            .get_or_init(|| self.note().to_ascii_lowercase())
     }
 
     /// A header of the bounce by name (case-insensitive), first occurrence.
