@@ -689,18 +689,24 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     // the local MTA's own summary ("550 5.1.1 <a>... User unknown") is its
     // interpretation, not the refusal. Keep the server's words.
     // Sendmail's "(reason: 551 not our user)" line says which reply counts.
-    let reason_line = lines(raw).find_map(|l| {
-        l.trim()
-            .strip_prefix("(reason:")
-            .map(|r| r.trim_end_matches(')').trim())
+    // (Each line scan only where its marker occurs at all.)
+    let reason_line = raw.contains("(reason:").then(|| {
+        lines(raw).find_map(|l| {
+            l.trim()
+                .strip_prefix("(reason:")
+                .map(|r| r.trim_end_matches(')').trim())
+        })
     });
-    let said: Vec<&str> = raw
-        .lines()
-        .filter_map(|l| l.trim_start().strip_prefix("<<<"))
-        .map(str::trim)
-        .filter(|l| l.starts_with(['4', '5']))
-        .collect();
-    let diagnostic = match reason_line {
+    let said: Vec<&str> = if raw.contains("<<<") {
+        raw.lines()
+            .filter_map(|l| l.trim_start().strip_prefix("<<<"))
+            .map(str::trim)
+            .filter(|l| l.starts_with(['4', '5']))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let diagnostic = match reason_line.flatten() {
         Some(reason) if !said.is_empty() => collapse(&format!("{reason} {}", said.join(" "))),
         _ => trim_diagnostic(diagnostic),
     };
@@ -751,6 +757,10 @@ pub(crate) fn names_the_sender(before: &str) -> bool {
 /// prints the whole session: there the command is the last "In:" before
 /// the first 5xx "Out:", else before the first 4xx.
 fn transcript_command(raw: &str) -> Option<Command> {
+    // Only lines starting with these say anything here.
+    if !(raw.contains(">>>") || raw.contains("<<<") || raw.contains("In:")) {
+        return None;
+    }
     let mut sendmail_reply = false;
     let mut last = None;
     let mut deferred = None;
