@@ -454,8 +454,11 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
             .flatten()
         {
             cands.push((i, clean(&c[1]), line.trim().to_string()));
-        } else if let Some(c) = shapes.matched(1).then(|| ALONE_RE.captures(line)).flatten() {
-            cands.push((i, clean(&c[1]), String::new()));
+        } else if let Some(a) = shapes.matched(1).then(|| ADDR_RE.find(line)).flatten() {
+            // An address alone on its line: the first address of the line
+            // is the pattern's (a proptest holds them equal), found
+            // without a capture run of the whole pattern.
+            cands.push((i, clean(a.as_str()), String::new()));
         } else if let Some(c) = shapes
             .matched(2)
             .then(|| LEADING_RE.captures(line))
@@ -877,6 +880,28 @@ mod tests {
             }
             for c in HOST_RE.captures_iter(&text) {
                 proptest::prop_assert_eq!(named_host(&c[0]), &c[1]);
+            }
+        }
+
+        #[test]
+        fn an_address_alone_is_the_first_address_of_its_line(
+            lead in proptest::sample::select(vec![
+                "", " ", "\t", "-- ", "- ", "--", "* ", "*", ">>>", ">>> ", "x ",
+            ]),
+            open in proptest::sample::select(vec!["", "\"", "<", "'"]),
+            address in proptest::sample::select(vec![
+                "kijitora@example.jp", "a.b-c@mx.example.co.jp", "*x@y.example",
+                "-a@b.example", "a@b.c", "a@b.cd-", "é@x.example", "a@@b.example",
+            ]),
+            close in proptest::sample::select(vec!["", "\"", ">", "'", ">>"]),
+            tail in proptest::sample::select(vec![
+                "", ":", ".", ",", " ", " (reason)", " <kijitora@example.jp>",
+                "<a@b.example>", " x", "...", ". ", "\t",
+            ]),
+        ) {
+            let line = format!("{lead}{open}{address}{close}{tail}");
+            if let Some(c) = ALONE_RE.captures(&line) {
+                proptest::prop_assert_eq!(ADDR_RE.find(&line).map(|m| m.as_str()), Some(&c[1]));
             }
         }
 
