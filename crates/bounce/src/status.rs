@@ -28,8 +28,8 @@ pub fn find_status(text: &str) -> Option<String> {
     // The code right after a reply code is the remote server's own
     // ("550-'5.7.1 ... Access denied" after a relay's "5.1.0 - Unknown
     // address error"): it wins.
-    if let Some(c) = AFTER_REPLY_RE.captures(text) {
-        return Some(format!("{}.{}.{}", &c[1], &c[2], &c[3]));
+    if let Some(m) = AFTER_REPLY_RE.find(text) {
+        return Some(status_after_reply(m.as_str()).to_string());
     }
     let mut first = None;
     for m in STATUS_RE.find_iter(text) {
@@ -57,6 +57,16 @@ fn code_in(m: &str) -> &str {
         .position(|b| !(b.is_ascii_digit() || b == b'.'))
         .unwrap_or(rest.len());
     rest[..len].trim_end_matches('.')
+}
+
+/// The status code in a match of [`AFTER_REPLY_RE`]: the code past the
+/// reply code (the match's first three digits; no digit separates them).
+fn status_after_reply(m: &str) -> &str {
+    let reply = m
+        .bytes()
+        .position(|b| b.is_ascii_digit())
+        .unwrap_or(m.len());
+    code_in(m.get(reply + 3..).unwrap_or(""))
 }
 
 /// The first failure (4xx or 5xx) SMTP reply code found in `text`, else the
@@ -237,7 +247,8 @@ mod tests {
         fn codes_read_from_matches_are_the_captured_ones(
             parts in proptest::collection::vec(proptest::sample::select(vec![
                 "5", "4", "2", "1", "0", "55", "550", "5.1.1", "4.7.26", "2.0.0", ".", "..",
-                "-", " ", ":", "#", "(", "'", "x", "said:", "\n", "5.", "1234", "é",
+                "-", " ", ":", "#", "(", "'", "x", "said:", "\n", "5.", "1234", "é", "550 5.1.1",
+                "421-4.7.0", "550 '5.7.1", "\"",
             ]), 0..30),
         ) {
             let text = parts.concat();
@@ -247,6 +258,13 @@ mod tests {
             }
             for c in REPLY_RE.captures_iter(&text) {
                 proptest::prop_assert_eq!(code_in(c.get(0).unwrap().as_str()), &c[1]);
+            }
+            for c in AFTER_REPLY_RE.captures_iter(&text) {
+                let whole = c.get(0).unwrap().as_str();
+                proptest::prop_assert_eq!(
+                    status_after_reply(whole),
+                    format!("{}.{}.{}", &c[1], &c[2], &c[3])
+                );
             }
         }
     }
