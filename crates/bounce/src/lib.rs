@@ -1286,7 +1286,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     // Host names compare case-insensitively: one spelling per host, so the
     // incident engine groups "BLU004-OMC3S13.hotmail.com" with its lower case.
     let reporting_mta = if d.reporting_mta.is_empty() {
-        f.received_by.to_ascii_lowercase()
+        f.received_from.clone()
     } else {
         d.reporting_mta.to_ascii_lowercase()
     };

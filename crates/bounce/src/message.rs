@@ -34,8 +34,11 @@ pub(crate) struct Flat {
     pub feedback: Vec<String>,
     /// Header block of the returned original message, when attached.
     pub original_headers: String,
-    /// The `by` host of the topmost `Received:` header of the bounce.
-    pub received_by: String,
+    /// The `from` host of the topmost `Received:` header of the bounce,
+    /// lower-cased: the host that handed the bounce on, its reporting MTA
+    /// when the bounce names none (as Sisimai reads it). Empty when that is
+    /// `localhost`, an IP literal or a name without a dot.
+    pub received_from: String,
     /// The topmost `Received:` header of the bounce, lower-cased: where the
     /// bounce was written ("(qmail 10000 invoked for bounce)").
     pub received: String,
@@ -87,8 +90,26 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
 });
 
 /// The `by` host of a raw `Received:` value.
-static RECEIVED_BY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)by\s+\[?([A-Za-z0-9][A-Za-z0-9.\-:]*)").unwrap());
+static RECEIVED_FROM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bfrom\s+\[?([A-Za-z0-9][A-Za-z0-9.\-:]*)").unwrap());
+
+/// The host in a match of [`RECEIVED_FROM`], read without a capture run:
+/// what follows "from", the white space and the bracket.
+fn received_from_host(m: &str) -> &str {
+    let host = m
+        .get(4..)
+        .unwrap_or("")
+        .trim_start_matches(char::is_whitespace);
+    host.strip_prefix('[').unwrap_or(host)
+}
+
+/// Whether a `Received:` line's host names a relay by its name: not
+/// `localhost`, not an IP literal, not a name without a dot ("mail").
+fn names_a_relay(host: &str) -> bool {
+    host.contains('.')
+        && !host.starts_with("localhost")
+        && host.parse::<std::net::IpAddr>().is_err()
+}
 
 /// The largest attached message kept for decoding a forwarded bounce.
 const NESTED_MAX: usize = 4 << 20;
@@ -227,8 +248,13 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             .to_ascii_lowercase();
     }
     if let Some(r) = top.header(HeaderName::Received).and_then(raw_value) {
-        if let Some(c) = RECEIVED_BY.captures(r) {
-            f.received_by = c[1].trim_end_matches('.').to_ascii_lowercase();
+        if let Some(m) = RECEIVED_FROM.find(r) {
+            let host = received_from_host(m.as_str())
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
+            if names_a_relay(&host) {
+                f.received_from = host;
+            }
         }
         f.received = r.to_ascii_lowercase();
     }
@@ -590,12 +616,56 @@ mod tests {
         decode_entities(out)
     }
 
+    #[test]
+    fn the_relay_a_bounce_came_from() {
+        let flat = |received: &str| {
+            let raw = format!(
+                "Received: {received}\nFrom: MAILER-DAEMON@mx.example.jp\nSubject: x\n\nUndelivered.\n"
+            );
+            flatten(raw.as_bytes()).expect("a message").received_from
+        };
+        assert_eq!(
+            flat(
+                "from MX.Example.JP. (mx.example.jp [192.0.2.1])\n\tby mail.example.org; Mon, 2 Mar 2026"
+            ),
+            "mx.example.jp"
+        );
+        assert_eq!(
+            flat("from [mx.example.jp] by mail.example.org"),
+            "mx.example.jp"
+        );
+        // Not a relay's name: the local host, an IP literal, no dot.
+        for r in [
+            "from localhost by x.example",
+            "from [192.0.2.1] by x.example",
+            "from mail by x.example",
+            "by x.example",
+        ] {
+            assert_eq!(flat(r), "", "{r}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn html_to_text_matches_the_first_version(
             h in "(<|>|/|p|P|br|style|STYLE|head|script|div| |\t|&|amp;|lt;|nbsp;|é|x)*"
         ) {
             proptest::prop_assert_eq!(html_to_text(&h), old_html_to_text(&h));
+        }
+
+        #[test]
+        fn the_received_from_host_is_the_capture_group(
+            head in proptest::sample::select(vec!["", "by x ", "wherefrom", "from", "(from) "]),
+            from in proptest::sample::select(vec!["from", "FROM", "From"]),
+            space in proptest::sample::select(vec!["", " ", "\t", "\u{A0}", "  \n\t"]),
+            bracket in proptest::sample::select(vec!["", "[", "[["]),
+            host in proptest::sample::select(vec!["mx.example.jp", "2001:db8::1", "-x", "x", ""]),
+            tail in proptest::sample::select(vec!["", "]", " ;", ")", ". by"]),
+        ) {
+            let r = format!("{head}{from}{space}{bracket}{host}{tail}");
+            if let Some(c) = RECEIVED_FROM.captures(&r) {
+                proptest::prop_assert_eq!(received_from_host(&c[0]), &c[1]);
+            }
         }
     }
 }

@@ -19,6 +19,11 @@ const FLOOR_REASON: f64 = 99.7;
 const FLOOR_STATUS: f64 = 99.2;
 const FLOOR_RECIPIENT: f64 = 99.0;
 const FLOOR_REPLY: f64 = 99.5;
+/// The reporting MTA (Sisimai's `lhost`). Not a target of the issue, but a
+/// field `outcry analyze` prints: 59.2% until session 10, when the
+/// bounce's own `Received:` line was found never to be read (a backspace
+/// had taken the place of a `\b` in its pattern).
+const FLOOR_REPORTING_MTA: f64 = 81.0;
 
 fn corpus() -> PathBuf {
     if let Ok(p) = std::env::var("OUTCRY_SISIMAI_CORPUS") {
@@ -41,6 +46,7 @@ struct Score {
     recipient: usize,
     reply: usize,
     both: usize,
+    reporting_mta: usize,
 }
 
 impl Score {
@@ -102,6 +108,8 @@ fn score(variant: &str) -> (Score, Vec<String>) {
             s.recipient += (r.recipient.to_lowercase() == rcpt) as usize;
             let reply = r.reply_code.map(|c| c.to_string()).unwrap_or_default();
             s.reply += (reply == e["replycode"].as_str().unwrap_or("")) as usize;
+            let lhost = e["reporting_mta"].as_str().unwrap_or("").to_lowercase();
+            s.reporting_mta += (r.reporting_mta == lhost) as usize;
             if !ok_reason {
                 misses.push(format!(
                     "{file}: reason {} expected {}",
@@ -169,6 +177,11 @@ fn lf_originals_meet_the_floors() {
         s.pct(s.reply) >= FLOOR_REPLY,
         "reply code accuracy {:.2}% < {FLOOR_REPLY}%",
         s.pct(s.reply)
+    );
+    assert!(
+        s.pct(s.reporting_mta) >= FLOOR_REPORTING_MTA,
+        "reporting MTA agreement {:.2}% < {FLOOR_REPORTING_MTA}%",
+        s.pct(s.reporting_mta)
     );
 }
 
