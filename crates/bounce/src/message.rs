@@ -108,15 +108,14 @@ fn received_from_host(m: &str) -> &str {
 /// always), by the pattern otherwise.
 fn received_from(value: &str) -> Option<&str> {
     let t = value.trim_start_matches(char::is_whitespace);
-    if let Some(after) = t.get(4..).filter(|_| t[..4].eq_ignore_ascii_case("from")) {
-        let spaced = after.trim_start_matches(char::is_whitespace);
-        let host = spaced.strip_prefix('[').unwrap_or(spaced);
-        if spaced.len() < after.len() && host.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            let end = host
-                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':')))
-                .unwrap_or(host.len());
-            return Some(&host[..end]);
-        }
+    let from_then_space = t.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("from"))
+        && t[4..].starts_with(char::is_whitespace);
+    let host = received_from_host(t);
+    if from_then_space && host.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        let end = host
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':')))
+            .unwrap_or(host.len());
+        return Some(&host[..end]);
     }
     RECEIVED_FROM
         .find(value)

@@ -693,13 +693,16 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     // interpretation, not the refusal. Keep the server's words.
     // Sendmail's "(reason: 551 not our user)" line says which reply counts.
     // (Each line scan only where its marker occurs at all.)
-    let reason_line = raw.contains("(reason:").then(|| {
-        lines(raw).find_map(|l| {
-            l.trim()
-                .strip_prefix("(reason:")
-                .map(|r| r.trim_end_matches(')').trim())
+    let reason_line = raw
+        .contains("(reason:")
+        .then(|| {
+            lines(raw).find_map(|l| {
+                l.trim()
+                    .strip_prefix("(reason:")
+                    .map(|r| r.trim_end_matches(')').trim())
+            })
         })
-    });
+        .flatten();
     let said: Vec<&str> = if raw.contains("<<<") {
         raw.lines()
             .filter_map(|l| l.trim_start().strip_prefix("<<<"))
@@ -709,7 +712,7 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     } else {
         Vec::new()
     };
-    let diagnostic = match reason_line.flatten() {
+    let diagnostic = match reason_line {
         Some(reason) if !said.is_empty() => collapse(&format!("{reason} {}", said.join(" "))),
         _ => trim_diagnostic(diagnostic),
     };
