@@ -168,13 +168,19 @@ impl PhraseSet {
         for p in &all {
             assert_eq!(*p, p.to_ascii_lowercase(), "phrases are lower-case");
         }
+        PhraseSet::exact(&all)
+    }
+
+    /// The set of `phrases` as they are written, to look for in a text as
+    /// it is (not lower-cased).
+    pub(crate) fn exact(all: &[&str]) -> PhraseSet {
         let prefix_free = all
             .iter()
             .all(|p| all.iter().all(|q| q == p || !q.starts_with(p)));
         PhraseSet {
             automaton: AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                .build(&all)
+                .build(all)
                 .expect("phrases build"),
             prefix_free,
         }
@@ -185,7 +191,8 @@ impl PhraseSet {
         self.automaton.is_match(lower)
     }
 
-    /// Bit i set when phrase i occurs in `lower`, also where phrases
+    /// Bit i set when phrase i occurs in `lower` (or, for an
+    /// [`PhraseSet::exact`] set, in any text), also where phrases
     /// overlap ("this is the qmail-send program" holds two). Each search
     /// starts just after the start of the last phrase found: no two
     /// phrases can start at one place when none is the start of another,
@@ -687,14 +694,30 @@ fn is_session_line(line: &str) -> bool {
         || HOST_SAID.is_match(t)
 }
 
+/// What marks a session transcript and Sendmail's reason line, in the
+/// order of the bits [`PhraseSet::found_in`] gives: [`REASON`], [`REPLY`],
+/// [`SENT`], [`POSTFIX_IN`].
+static TRANSCRIPT_MARKS: LazyLock<PhraseSet> =
+    LazyLock::new(|| PhraseSet::exact(&["(reason:", "<<<", ">>>", "In:"]));
+/// Sendmail's "(reason: 551 not our user)".
+const REASON: u8 = 0;
+/// A server's reply in a transcript ("<<< 550 ...").
+const REPLY: u8 = 1;
+/// A client's command in a transcript (">>> RCPT TO:<a>").
+const SENT: u8 = 2;
+/// A client's command in Postfix's server-side transcript ("In: RCPT").
+const POSTFIX_IN: u8 = 3;
+
 fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     // In an SMTP transcript the remote server speaks on the "<<<" lines;
     // the local MTA's own summary ("550 5.1.1 <a>... User unknown") is its
     // interpretation, not the refusal. Keep the server's words.
     // Sendmail's "(reason: 551 not our user)" line says which reply counts.
-    // (Each line scan only where its marker occurs at all.)
-    let reason_line = raw
-        .contains("(reason:")
+    // (Each line scan only where its marker occurs at all: the markers
+    // are found in one pass.)
+    let marked = TRANSCRIPT_MARKS.found_in(raw);
+    let has = |mark: u8| marked & (1 << mark) != 0;
+    let reason_line = has(REASON)
         .then(|| {
             lines(raw).find_map(|l| {
                 l.trim()
@@ -703,7 +726,7 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
             })
         })
         .flatten();
-    let said: Vec<&str> = if raw.contains("<<<") {
+    let said: Vec<&str> = if has(REPLY) {
         raw.lines()
             .filter_map(|l| l.trim_start().strip_prefix("<<<"))
             .map(str::trim)
@@ -718,7 +741,10 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
     };
     // One lower-cased copy for both phrase searches.
     let lower = raw.to_ascii_lowercase();
-    let command = transcript_command(raw).or_else(|| Command::find_in_lower(&lower));
+    let command = (has(REPLY) || has(SENT) || has(POSTFIX_IN))
+        .then(|| transcript_command(raw))
+        .flatten()
+        .or_else(|| Command::find_in_lower(&lower));
     // "Client host [192.0.2.1] blocked" (or "Connecting host", "your
     // host") names the sender, not the server.
     let remote_mta = VERDICT
@@ -762,11 +788,8 @@ pub(crate) fn names_the_sender(before: &str) -> bool {
 /// EHLO. Postfix's server-side transcript ("In: EHLO" / "Out: 250" ...)
 /// prints the whole session: there the command is the last "In:" before
 /// the first 5xx "Out:", else before the first 4xx.
+/// (Only lines starting with [`TRANSCRIPT_MARKS`] say anything here.)
 fn transcript_command(raw: &str) -> Option<Command> {
-    // Only lines starting with these say anything here.
-    if !(raw.contains(">>>") || raw.contains("<<<") || raw.contains("In:")) {
-        return None;
-    }
     let mut sendmail_reply = false;
     let mut last = None;
     let mut deferred = None;
@@ -948,6 +971,11 @@ mod tests {
                 .fold(0, |bits, (i, _)| bits | 1 << i);
             assert_eq!(set.found_in(t), want, "{t:?}");
         }
+        // An exact set is searched as written: "In:" is Postfix's, "in:"
+        // ends "domain:".
+        let marks = &TRANSCRIPT_MARKS;
+        assert_eq!(marks.found_in("In: RCPT TO:<a@b.c>\n<<< 550 no"), 0b1010);
+        assert_eq!(marks.found_in("domain: x >>> DATA (reason: 550"), 0b0101);
     }
 
     #[test]
