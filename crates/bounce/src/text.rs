@@ -525,8 +525,12 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
     let mut hits: Vec<TextHit> = Vec::new();
     if cands.is_empty() {
         // 2. A sentence naming the recipient: "Your message to <x> ...".
-        if let Some(address) = SENTENCE_RE
-            .find_iter(note)
+        // (No address without an "@": the pattern is not run on a text
+        // that has none.)
+        if let Some(address) = (memchr::memchr(b'@', note.as_bytes()).is_some())
+            .then(|| SENTENCE_RE.find_iter(note))
+            .into_iter()
+            .flatten()
             .map(|m| clean(sentence_address(m.as_str())))
             .find(|a| !excluded(a))
         {
