@@ -5,6 +5,7 @@
 #   bench/run.sh            # corpus x 50 copies, 1 GiB mbox memory check skipped
 #   RUNS=5 bench/run.sh     # best of 5 runs per measurement (default 3)
 #   BIG=1 bench/run.sh      # also stream a generated ~1 GiB mbox and report peak RSS
+#   PGO=1 bench/run.sh      # measure the profile-guided build (bench/pgo.sh)
 #
 # Needs: ../shared/corpus/sisimai, perl with libsisimai-perl (apt-get install
 # libsisimai-perl), GNU time (/usr/bin/time). Prints comparable figures; record
@@ -18,9 +19,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The shipped build (see Cargo.toml); PROFILE=release for the quick one.
+# PGO=1 measures the profile-guided build of bench/pgo.sh instead (about
+# 10 minutes more to build, 3-5% less CPU time; the engine-alone line
+# stays the plain build's).
 profile=${PROFILE:-release-lto}
 cargo build --profile "$profile" --quiet --bin outcry
 bin=target/$profile/outcry
+if [ "${PGO:-0}" = 1 ]; then
+  bin=$(bench/pgo.sh)
+  profile="release-lto + PGO (bench/pgo.sh)"
+fi
 
 # One mbox holding every corpus e-mail `copies` times (Sisimai reads mbox too).
 python3 - "$corpus" "$work/corpus.mbox" "$copies" <<'PY'
