@@ -179,15 +179,19 @@ fn groups(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.trim().is_empty() {
+    // The lines as `split_inclusive('\n')` gives them, found with the
+    // vectorised `memchr`.
+    while offset < text.len() {
+        let end = memchr::memchr(b'\n', &text.as_bytes()[offset..])
+            .map_or(text.len(), |i| offset + i + 1);
+        if text[offset..end].trim().is_empty() {
             if let Some(s) = start.take() {
                 out.push(&text[s..offset]);
             }
         } else if start.is_none() {
             start = Some(offset);
         }
-        offset += line.len();
+        offset = end;
     }
     if let Some(s) = start {
         out.push(&text[s..]);
@@ -222,7 +226,10 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
             continue;
         }
         open = false;
-        if let Some((n, v)) = line.split_once(':') {
+        // (`memchr` rather than `split_once`: the standard library's search
+        // for one byte is not vectorised, and this runs on every line.)
+        if let Some(colon) = memchr::memchr(b':', line.as_bytes()) {
+            let (n, v) = (&line[..colon], &line[colon + 1..]);
             let n = n.trim();
             if !n.is_empty()
                 && n.len() < 40

@@ -866,7 +866,7 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
             line
         } else {
             in_received = false;
-            match line.split_once(':') {
+            match memchr::memchr(b':', line.as_bytes()).map(|i| (&line[..i], &line[i + 1..])) {
                 Some((n, v)) if n.trim().eq_ignore_ascii_case("Received") => {
                     in_received = true;
                     v
@@ -1128,10 +1128,10 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     }
     let reply = d.reply.or_else(|| {
         let diag = &d.diagnostic;
-        let after_said = diag
-            .to_ascii_lowercase()
-            .find("said:")
-            .map(|i| &diag[i + 5..]);
+        // After the first "said:" (any case): a colon after "said".
+        let after_said = memchr::memchr_iter(b':', diag.as_bytes())
+            .find(|&p| p >= 4 && diag.as_bytes()[p - 4..p].eq_ignore_ascii_case(b"said"))
+            .map(|p| &diag[p + 1..]);
         after_said
             .and_then(status::find_reply)
             .or_else(|| status::find_reply(diag))
