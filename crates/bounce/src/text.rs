@@ -302,18 +302,23 @@ fn is_boundary(line: &str) -> bool {
     if !decorated {
         return false;
     }
-    let l = t.to_ascii_lowercase();
-    l.contains("original message")
-        || l.contains("message header follows")
-        || l.contains("copy of the message")
-        || l.contains("copy of your message")
-        || l.contains("returned message")
-        || l.contains("message text follows")
-        || l.contains("unsent message")
-        || l.contains("header of the original")
-        || l.contains("headers of the original")
-        || l.contains("original header")
-        || l.contains("undelivered message")
+    // What a decorated line says of what follows, in one pass.
+    static FOLLOWS: LazyLock<PhraseSet> = LazyLock::new(|| {
+        PhraseSet::new(&[
+            "original message",
+            "message header follows",
+            "copy of the message",
+            "copy of your message",
+            "returned message",
+            "message text follows",
+            "unsent message",
+            "header of the original",
+            "headers of the original",
+            "original header",
+            "undelivered message",
+        ])
+    });
+    FOLLOWS.any_in(&t.to_ascii_lowercase())
 }
 
 /// Find the recipients and their error texts in a notification (the text
