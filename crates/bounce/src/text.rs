@@ -58,11 +58,29 @@ static ADDR_THEN_ERROR_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
-/// `<addr>: text` (or `* [addr]: text`), `addr: text`, and Exchange 2003's
-/// `addr on <date>`, where the address may be the SMTP part of an X.400 one
-/// (`c=US;a= ;p=ORG;o=Site;dda:SMTP=addr; on Fri, 4 Oct 2002`).
-static LEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r#"^\s*(?:[0-9]+\.\s*|\*\s+)?(?:<({})>|\[({})\])\s*(?::|\.\.\.|,)?\s*(\S.*)$|^\s*({}):\s+(\S.*)$|^\s*(?:c=[^@\n]*?:[Ss][Mm][Tt][Pp]=)?({});?\s+on\s+\S.*$"#, ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str(), ADDR_RE.as_str())).unwrap()
+/// The lines that lead with the address, in three shapes tried in this
+/// order (three patterns, not one with three alternatives: the capture
+/// run on the one that matched is then a third of the work):
+/// `<addr>: text` (or `* [addr]: text`), ...
+static LEADING_BRACKETED_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"^\s*(?:[0-9]+\.\s*|\*\s+)?(?:<({a})>|\[({a})\])\s*(?::|\.\.\.|,)?\s*(\S.*)$"#,
+        a = ADDR_RE.as_str()
+    ))
+    .unwrap()
+});
+/// ... `addr: text`, ...
+static LEADING_COLON_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r#"^\s*({}):\s+(\S.*)$"#, ADDR_RE.as_str())).unwrap());
+/// ... and Exchange 2003's `addr on <date>`, where the address may be the
+/// SMTP part of an X.400 one (`c=US;a= ;p=ORG;o=Site;dda:SMTP=addr; on
+/// Fri, 4 Oct 2002`).
+static LEADING_ON_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"^\s*(?:c=[^@\n]*?:[Ss][Mm][Tt][Pp]=)?({});?\s+on\s+\S.*$"#,
+        ADDR_RE.as_str()
+    ))
+    .unwrap()
 });
 /// `RCPT TO:<addr>` in a session transcript: bare, after `>>>`/`<<<`, after
 /// Postfix's `In:`, or after one word and an arrow (Trend Micro writes
@@ -74,12 +92,14 @@ static TRANSCRIPT_RE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
-/// The five line shapes above in one automaton, in the same order.
+/// The line shapes above in one automaton, in the same order.
 static SHAPES: LazyLock<regex::RegexSet> = LazyLock::new(|| {
     regex::RegexSet::new([
         TRANSCRIPT_RE.as_str(),
         ALONE_RE.as_str(),
-        LEADING_RE.as_str(),
+        LEADING_BRACKETED_RE.as_str(),
+        LEADING_COLON_RE.as_str(),
+        LEADING_ON_RE.as_str(),
         ADDR_THEN_ERROR_RE.as_str(),
         LABELLED_RE.as_str(),
     ])
@@ -420,6 +440,24 @@ fn glued_to_east_asian_words(address: &str) -> bool {
     local.chars().any(east_asian) && local.chars().any(|c| c.is_ascii_alphanumeric())
 }
 
+/// The address a line leads with and the text after it, for a line of
+/// one of the three leading shapes ([`SHAPES`] 2-4, the first that
+/// matched), read by that shape's pattern alone.
+fn leading<'l>(shapes: &regex::SetMatches, line: &'l str) -> Option<(&'l str, &'l str)> {
+    let text = |m: Option<regex::Match<'l>>| m.map_or("", |m| m.as_str());
+    if shapes.matched(2) {
+        let c = LEADING_BRACKETED_RE.captures(line)?;
+        Some((c.get(1).or(c.get(2))?.as_str(), text(c.get(3))))
+    } else if shapes.matched(3) {
+        let c = LEADING_COLON_RE.captures(line)?;
+        Some((c.get(1)?.as_str(), text(c.get(2))))
+    } else if shapes.matched(4) {
+        Some((LEADING_ON_RE.captures(line)?.get(1)?.as_str(), ""))
+    } else {
+        None
+    }
+}
+
 fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
     let lines: Vec<&str> = lines(note).collect();
     // A hash set only for a long list (a notice naming thousands of
@@ -471,27 +509,16 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
             // is the pattern's (a proptest holds them equal), found
             // without a capture run of the whole pattern.
             cands.push((i, clean(a.as_str()), String::new()));
-        } else if let Some(c) = shapes
-            .matched(2)
-            .then(|| LEADING_RE.captures(line))
-            .flatten()
-        {
-            let (a, rest) = if let Some(a) = c.get(1).or(c.get(2)) {
-                (a.as_str(), c.get(3).map(|m| m.as_str()).unwrap_or(""))
-            } else if let Some(a) = c.get(4) {
-                (a.as_str(), c.get(5).map(|m| m.as_str()).unwrap_or(""))
-            } else {
-                (c.get(6).map(|m| m.as_str()).unwrap_or(""), "")
-            };
+        } else if let Some((a, rest)) = leading(&shapes, line) {
             cands.push((i, clean(a), rest.to_string()));
         } else if let Some(c) = shapes
-            .matched(3)
+            .matched(5)
             .then(|| ADDR_THEN_ERROR_HEAD_RE.captures(line))
             .flatten()
         {
             cands.push((i, clean(&c[1]), line.trim().to_string()));
         } else if let Some(c) = shapes
-            .matched(4)
+            .matched(6)
             .then(|| LABELLED_RE.captures(line))
             .flatten()
         {
