@@ -25,9 +25,10 @@ trap 'rm -rf "$work"' EXIT
 profile=${PROFILE:-release-lto}
 cargo build --profile "$profile" --quiet --bin outcry
 bin=target/$profile/outcry
+build="profile $profile"
 if [ "${PGO:-0}" = 1 ]; then
   bin=$(bench/pgo.sh)
-  profile="release-lto + PGO (bench/pgo.sh)"
+  build="$build; outcry: release-lto + PGO (bench/pgo.sh)"
 fi
 
 # One mbox holding every corpus e-mail `copies` times (Sisimai reads mbox too).
@@ -54,7 +55,7 @@ PY
 n=$(cat "$work/corpus.mbox.count")
 bytes=$(stat -c %s "$work/corpus.mbox")
 mb=$(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1048576}')
-echo "input: $n messages, $mb MiB (the Sisimai corpus x $copies, as one mbox); best of $runs runs each; profile $profile"
+echo "input: $n messages, $mb MiB (the Sisimai corpus x $copies, as one mbox); best of $runs runs each; $build"
 
 # Each measurement is the best of $RUNS runs (default 3): this is a shared VM
 # whose speed varies by 10-30% from one run to the next, and the fastest run
