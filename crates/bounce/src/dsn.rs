@@ -178,20 +178,14 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
 fn groups(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
-    let mut offset = 0;
-    // The lines as `split_inclusive('\n')` gives them, found with the
-    // vectorised `memchr`.
-    while offset < text.len() {
-        let end = memchr::memchr(b'\n', &text.as_bytes()[offset..])
-            .map_or(text.len(), |i| offset + i + 1);
-        if text[offset..end].trim().is_empty() {
+    for line in crate::text::line_spans(text) {
+        if text[line.clone()].trim().is_empty() {
             if let Some(s) = start.take() {
-                out.push(&text[s..offset]);
+                out.push(&text[s..line.start]);
             }
         } else if start.is_none() {
-            start = Some(offset);
+            start = Some(line.start);
         }
-        offset = end;
     }
     if let Some(s) = start {
         out.push(&text[s..]);
@@ -226,10 +220,7 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
             continue;
         }
         open = false;
-        // (`memchr` rather than `split_once`: the standard library's search
-        // for one byte is not vectorised, and this runs on every line.)
-        if let Some(colon) = memchr::memchr(b':', line.as_bytes()) {
-            let (n, v) = (&line[..colon], &line[colon + 1..]);
+        if let Some((n, v)) = split_field(line) {
             let n = n.trim();
             if !n.is_empty()
                 && n.len() < 40
@@ -243,6 +234,12 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
         // A line that is neither a field nor a continuation ends folding.
     }
     out
+}
+
+/// `line.split_once(':')`, with `memchr`: the standard library's search
+/// for one byte is not vectorised, and this runs on every header line.
+pub(crate) fn split_field(line: &str) -> Option<(&str, &str)> {
+    memchr::memchr(b':', line.as_bytes()).map(|i| (&line[..i], &line[i + 1..]))
 }
 
 /// `rfc822; user@example.jp` -> `user@example.jp`.

@@ -866,7 +866,7 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
             line
         } else {
             in_received = false;
-            match memchr::memchr(b':', line.as_bytes()).map(|i| (&line[..i], &line[i + 1..])) {
+            match dsn::split_field(line) {
                 Some((n, v)) if n.trim().eq_ignore_ascii_case("Received") => {
                     in_received = true;
                     v

@@ -253,6 +253,21 @@ static VERDICT_HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// Where each line of `text` starts and ends, its newline included (the
+/// lines of `str::split_inclusive('\n')`), found with the SIMD `memchr`:
+/// for the scans that need the offsets.
+pub(crate) fn line_spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let b = text.as_bytes();
+    let mut offset = 0;
+    std::iter::from_fn(move || {
+        (offset < b.len()).then(|| {
+            let start = offset;
+            offset = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i + 1);
+            start..offset
+        })
+    })
+}
+
 /// The lines of `text` as `str::lines` gives them (the `\r` of a `\r\n`
 /// dropped, no empty line after a final newline), found with the SIMD `memchr`
 /// instead of the standard library's portable one: line splitting runs over
@@ -278,16 +293,9 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
 
 /// The part of the text before the returned original message.
 pub(crate) fn notification(text: &str) -> &str {
-    let b = text.as_bytes();
-    let mut offset = 0;
-    while offset < b.len() {
-        let end = memchr::memchr(b'\n', &b[offset..]).map_or(b.len(), |i| offset + i + 1);
-        if is_boundary(&text[offset..end]) {
-            return &text[..offset];
-        }
-        offset = end;
-    }
-    text
+    line_spans(text)
+        .find(|l| is_boundary(&text[l.clone()]))
+        .map_or(text, |l| &text[..l.start])
 }
 
 fn is_boundary(line: &str) -> bool {
@@ -763,7 +771,7 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
         })
         .flatten();
     let said: Vec<&str> = if has(REPLY) {
-        raw.lines()
+        lines(raw)
             .filter_map(|l| l.trim_start().strip_prefix("<<<"))
             .map(str::trim)
             .filter(|l| l.starts_with(['4', '5']))
