@@ -55,9 +55,19 @@ pub enum Error {
     /// Nothing there.
     #[error("empty input: no message to read")]
     Empty,
-    /// Not an RFC 5322 message: no header block could be found.
-    #[error("not an e-mail message: no header lines found in the first {0} bytes")]
-    NotAMessage(usize),
+    /// Not an RFC 5322 message: it does not start with a header field
+    /// (a PDF, a picture, a spreadsheet, text pasted from a mail client).
+    #[error(
+        "not an e-mail message: line {line} is not a header field ({found}); a message \
+         starts with lines such as \"Received: ...\" or \"From: ...\", so check that this \
+         is a saved message (.eml), an mbox or a Maildir file"
+    )]
+    NotAMessage {
+        /// The line (from 1) where a header field was expected.
+        line: usize,
+        /// The start of that line, quoted and escaped.
+        found: String,
+    },
 }
 
 /// The largest input [`analyze`] reads; longer input is cut there (bounces are
@@ -84,7 +94,115 @@ pub fn analyze(raw: &[u8]) -> Result<Vec<Record>, Error> {
         return Err(Error::Empty);
     }
     let raw = &raw[..raw.len().min(MAX_MESSAGE_BYTES)];
-    analyze_nested(raw, 0)
+    if let Some((line, found)) = not_a_header_start(raw) {
+        return Err(Error::NotAMessage { line, found });
+    }
+    // A byte-order mark or blank lines before the first field would end the
+    // header block before it starts.
+    let raw = raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw);
+    let text_at = raw
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    let line_at = memchr::memrchr2(b'\n', b'\r', &raw[..text_at]).map_or(0, |i| i + 1);
+    analyze_nested(&raw[line_at..], 0)
+}
+
+/// Where a message that does not start with a header field goes wrong: the
+/// line number (from 1) and the start of that line, quoted; `None` when it
+/// does start with one.
+///
+/// The first line that is not blank must be a field, `Name: value` with a
+/// name of printable ASCII (white space allowed around it, as the obsolete
+/// syntax of RFC 5322 section 4.5 does before the colon), after an
+/// optional UTF-8 byte-order mark and an mbox `From ` line. A message
+/// whose first line is damaged still counts when its header block goes on
+/// with at least two of the fields every message has (`Received:`,
+/// `From:`, `Date:`, ...): what follows can still be read. `mail-parser`
+/// takes any line for a field, so without this check a picture or a
+/// spreadsheet read as "not a bounce" instead of "not an e-mail message".
+fn not_a_header_start(raw: &[u8]) -> Option<(usize, String)> {
+    let raw = raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw);
+    // Lines ended by LF, CRLF or a bare CR (old Mac files), ends dropped.
+    let mut rest = raw;
+    let mut lines = std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
+        let line = &rest[..end];
+        let next = if rest[end..].starts_with(b"\r\n") {
+            end + 2
+        } else {
+            (end + 1).min(rest.len())
+        };
+        rest = &rest[next..];
+        Some(line)
+    });
+    let mut line_no = 0;
+    let mut envelope_seen = false;
+    let first = loop {
+        let line = lines.next()?; // blank to the end: `Error::Empty`'s business
+        line_no += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if !envelope_seen && (line.starts_with(b"From ") || line.starts_with(b">From ")) {
+            envelope_seen = true;
+            continue;
+        }
+        break line;
+    };
+    if is_field_line(first) {
+        return None;
+    }
+    let known = lines
+        .take(200)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| is_common_field(l))
+        .take(2)
+        .count();
+    (known < 2).then(|| (line_no, quoted_start(first)))
+}
+
+/// Does `line` start a field every kind of message has?
+fn is_common_field(line: &[u8]) -> bool {
+    const COMMON: [&[u8]; 9] = [
+        b"received",
+        b"return-path",
+        b"from",
+        b"to",
+        b"subject",
+        b"date",
+        b"message-id",
+        b"mime-version",
+        b"content-type",
+    ];
+    memchr::memchr(b':', line).is_some_and(|colon| {
+        let name = line[..colon].trim_ascii();
+        COMMON.iter().any(|c| name.eq_ignore_ascii_case(c))
+    })
+}
+
+/// `[ \t]* name [ \t]* ":"`, the name one or more printable ASCII
+/// characters other than the colon.
+fn is_field_line(line: &[u8]) -> bool {
+    let Some(colon) = memchr::memchr(b':', line) else {
+        return false;
+    };
+    let name = line[..colon].trim_ascii();
+    !name.is_empty() && name.iter().all(|&b| b.is_ascii_graphic())
+}
+
+/// The first 40 characters of `line`, quoted, control characters and
+/// invalid UTF-8 escaped.
+fn quoted_start(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&line[..line.len().min(160)]);
+    let mut start: String = text.chars().take(40).collect();
+    if text.chars().nth(40).is_some() || line.len() > 160 {
+        start.push_str("...");
+    }
+    format!("\"{}\"", start.escape_debug())
 }
 
 /// Above this size, the returned original message is cut after its headers
@@ -98,7 +216,10 @@ const MAX_FORWARDS: usize = 3;
 fn analyze_nested(raw: &[u8], depth: usize) -> Result<Vec<Record>, Error> {
     let norm = message::normalise_newlines(raw);
     let norm = message::trim_returned_message(norm, BIG_MESSAGE);
-    let flat = message::flatten(&norm).ok_or(Error::NotAMessage(raw.len().min(4096)))?;
+    let flat = message::flatten(&norm).ok_or_else(|| Error::NotAMessage {
+        line: 1,
+        found: quoted_start(raw.split(|&b| b == b'\n').next().unwrap_or_default()),
+    })?;
     let records = decode(&flat);
     // A bounce forwarded as an attachment (a notification about a
     // notification): decode the attached message.

@@ -49,19 +49,67 @@ fn every_truncation_is_safe() {
 fn nothing_readable_is_a_clear_error() {
     assert_eq!(analyze(b""), Err(Error::Empty));
     assert_eq!(analyze(b"\n\n  \r\n"), Err(Error::Empty));
+    // Binary with no line structure, a picture's header, text that is
+    // not mail, data files: each says which line is wrong and why.
     let binary: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
-    match analyze(&binary) {
-        Err(Error::NotAMessage(_)) | Ok(_) => {}
-        Err(e) => panic!("unexpected error {e}"),
+    let cases: [(&[u8], usize, &str); 6] = [
+        (&binary, 1, "\"\\0\\u{7}"),
+        (b"\x00\x01\x02\x03", 1, "\"\\0\\u{1}\\u{2}\\u{3}\""),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 1, "\"\u{fffd}PNG\""),
+        (
+            b"\n\ngarbage without headers\nmore: garbage",
+            3,
+            "\"garbage without headers\"",
+        ),
+        (b"{\n  \"story\": \"json\"\n}\n", 1, "\"{\""),
+        (
+            b"\"Id\",\"Received\"\r\n\"1\",\"2026-11-04T10:02:00Z\"\r\n",
+            1,
+            "\"\\\"Id\\\",",
+        ),
+    ];
+    for (input, line, start) in cases {
+        match analyze(input) {
+            Err(e @ Error::NotAMessage { line: l, .. }) => {
+                assert_eq!(l, line, "{e}");
+                let msg = e.to_string();
+                assert!(msg.starts_with("not an e-mail message: line"), "{msg}");
+                assert!(msg.contains(start), "{msg} lacks {start}");
+                assert!(msg.contains("check that this is a saved message"), "{msg}");
+            }
+            other => panic!(
+                "{:?}: {other:?}",
+                String::from_utf8_lossy(&input[..8.min(input.len())])
+            ),
+        }
     }
-    let msg = analyze(b"\x00\x01\x02\x03")
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(
-        msg.is_empty() || msg.contains("not an e-mail message") || msg.contains("empty"),
-        "{msg}"
+}
+
+#[test]
+fn a_message_may_start_oddly_and_still_be_read() {
+    let with = |prefix: &str| [prefix.as_bytes(), BOUNCE.as_bytes()].concat();
+    for prefix in [
+        "\u{feff}",                                          // a byte-order mark
+        "\n\n",                                              // blank lines
+        " \r\r\t\r",                                         // blank lines, old Mac ends
+        "From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n",     // an mbox envelope line
+        "Received : from mx.example.jp by mx.example.org\n", // white space before the colon
+        "Ret\u{0}urn-Path: <>\n",                            // a damaged first field
+    ] {
+        let r = analyze(&with(prefix)).unwrap_or_else(|e| panic!("{prefix:?}: {e}"));
+        assert_eq!(r.len(), 1, "{prefix:?}");
+        assert_eq!(r[0].reason, Reason::UserUnknown, "{prefix:?}");
+    }
+    // A lone field after a byte-order mark is a message (not a bounce).
+    assert_eq!(
+        analyze("\u{feff}X-Note: hello\n\nhello".as_bytes()),
+        Ok(vec![])
     );
+    // Old Mac line ends and CRLF alike.
+    for eol in ["\r", "\r\n"] {
+        let r = analyze(BOUNCE.replace('\n', eol).as_bytes()).unwrap();
+        assert_eq!(r.len(), 1, "{eol:?}");
+    }
 }
 
 #[test]

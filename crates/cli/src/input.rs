@@ -42,6 +42,7 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(String, String)>) {
                     }
                 })
                 .filter(|e| e.file_type().is_file())
+                .filter(|e| !is_mail_store_file(&e.file_name().to_string_lossy()))
                 .map(|e| e.into_path())
                 .collect();
             found.sort();
@@ -56,6 +57,18 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(String, String)>) {
         }
     }
     (files, errors)
+}
+
+/// Files a mail store keeps beside the messages of a Maildir (Dovecot's
+/// indexes and UID lists, Courier's, the quota file, the Finder's): left out
+/// when a folder is walked, read (and reported as not mail) when named.
+fn is_mail_store_file(name: &str) -> bool {
+    name.starts_with("dovecot")
+        || name.starts_with("courier")
+        || matches!(
+            name,
+            "maildirfolder" | "maildirsize" | "subscriptions" | ".DS_Store"
+        )
 }
 
 /// Analyse every message under `paths` and hand each record to `sink`;

@@ -108,6 +108,10 @@ fn unreadable_inputs_are_reported_and_the_run_goes_on() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("b.eml: empty input"), "{err}");
     assert!(
+        err.contains("c.eml: not an e-mail message: line 1 is not a header field"),
+        "{err}"
+    );
+    assert!(
         err.contains("/no/such/path: no such file or folder"),
         "{err}"
     );
@@ -115,6 +119,49 @@ fn unreadable_inputs_are_reported_and_the_run_goes_on() {
         jsonl(&out.stdout).len(),
         1,
         "the readable bounce is still analysed"
+    );
+}
+
+#[test]
+fn a_maildir_is_read_without_its_mail_store_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    std::fs::copy(
+        samples().join("qmail-mailbox-full.eml"),
+        dir.path().join("new/1764000000.M1P2.mx:2,S"),
+    )
+    .unwrap();
+    // What Dovecot and the quota code keep beside the messages.
+    std::fs::write(
+        dir.path().join("dovecot-uidlist"),
+        "3 V1764000000 N2\n1 a\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("dovecot.index.log"),
+        b"\x01\x02\x00\x00\xff",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("maildirsize"), "0S\n").unwrap();
+    let out = outcry().arg("analyze").arg(dir.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.is_empty(), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 messages read, 1 records"), "{text}");
+    // Named on the command line, such a file is read, and is not mail.
+    let out = outcry()
+        .arg("analyze")
+        .arg(dir.path().join("dovecot-uidlist"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dovecot-uidlist: not an e-mail message"),
+        "{err}"
     );
 }
 
