@@ -48,7 +48,12 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     // workers wait for them only if they get there first).
     let prepared = std::thread::spawn(outcry_bounce::prepare);
     let (files, unreadable) = input::expand(&args.paths);
-    let bar = progress(files.len() as u64, args.quiet);
+    // Progress in bytes: a single 1 GiB mbox moves the bar too.
+    let total = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
+    let bar = progress(total, Unit::Bytes, args.quiet);
     let output = Output {
         format: args.format,
         empty: args.empty,
@@ -56,23 +61,7 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
 
     let (to_workers, batches) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
     let reader_bar = bar.clone();
-    let reader = std::thread::spawn(move || {
-        let mut batch = Vec::with_capacity(BATCH);
-        for path in &files {
-            for item in input::messages(path) {
-                batch.push(item);
-                if batch.len() >= BATCH
-                    && to_workers
-                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                        .is_err()
-                {
-                    return;
-                }
-            }
-            reader_bar.inc(1);
-        }
-        let _ = to_workers.send(batch);
-    });
+    let reader = std::thread::spawn(move || read_batches(&files, &reader_bar, &to_workers));
     let (to_writer, decoded) = std::sync::mpsc::sync_channel::<Vec<Outcome>>(2);
     let writer = std::thread::spawn(move || write_all(output, decoded, unreadable));
 
@@ -110,6 +99,37 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The reader thread: the messages of `files` in batches of [`BATCH`] to
+/// `to_workers`, moving `bar` by the bytes read (by each message's size
+/// within a file, to the file's exact size at its end). Stops early when
+/// the workers have gone.
+fn read_batches(
+    files: &[std::path::PathBuf],
+    bar: &ProgressBar,
+    to_workers: &std::sync::mpsc::SyncSender<Vec<Item>>,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut done = 0;
+    for path in files {
+        for item in input::messages(path) {
+            if let Ok(b) = &item.bytes {
+                bar.inc(b.len() as u64);
+            }
+            batch.push(item);
+            if batch.len() >= BATCH
+                && to_workers
+                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .is_err()
+            {
+                return;
+            }
+        }
+        done += std::fs::metadata(path).map_or(0, |m| m.len());
+        bar.set_position(done);
+    }
+    let _ = to_workers.send(batch);
 }
 
 /// Decode one message (on a worker) and, for JSON Lines, render its records.
@@ -227,21 +247,44 @@ fn write_all(
     Ok(failures)
 }
 
-pub(crate) fn progress(len: u64, quiet: bool) -> ProgressBar {
+/// What a progress bar counts.
+#[derive(Clone, Copy)]
+pub(crate) enum Unit {
+    /// Bytes read, shown with their rate.
+    Bytes,
+    /// Things of the given name ("addresses").
+    Items(&'static str),
+}
+
+/// A progress bar on stderr of `len` units, hidden when stderr is not a
+/// terminal or `quiet` is set; coloured unless `NO_COLOR` is set.
+pub(crate) fn progress(len: u64, unit: Unit, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
     }
     let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let template = if colour {
-        "{bar:40.cyan/blue} {pos}/{len} files {elapsed}"
-    } else {
-        "{bar:40} {pos}/{len} files {elapsed}"
-    };
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(&progress_template(unit, colour))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
+}
+
+/// The bar's `indicatif` template.
+fn progress_template(unit: Unit, colour: bool) -> String {
+    let bar = if colour {
+        "{bar:40.cyan/blue}"
+    } else {
+        "{bar:40}"
+    };
+    let counts = match unit {
+        Unit::Bytes => {
+            "{binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {eta} left)".to_string()
+        }
+        Unit::Items(name) => format!("{{pos}}/{{len}} {name}"),
+    };
+    format!("{bar} {counts} {{elapsed}}")
 }
 
 /// One record as a Sisimai-compatible JSON object, plus outcry's fields.
@@ -598,6 +641,54 @@ mod tests {
             let expected = serde_json::to_string(&JsonRecord::new(&file, index, &r)).unwrap() + "\n";
             prop_assert_eq!(String::from_utf8(line).unwrap(), expected);
         }
+    }
+
+    #[test]
+    fn the_progress_templates_are_valid() {
+        for unit in [Unit::Bytes, Unit::Items("addresses")] {
+            for colour in [true, false] {
+                let t = progress_template(unit, colour);
+                assert!(ProgressStyle::with_template(&t).is_ok(), "{t}");
+                assert_eq!(t.contains("cyan"), colour, "{t}");
+            }
+        }
+    }
+
+    /// Every message reaches the workers; the bar moves within an mbox and
+    /// ends at the inputs' total size, separator lines included.
+    #[test]
+    fn progress_counts_the_bytes_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let message = "From: a@example.org\nSubject: x\n\nhello\n";
+        // Over two batches: the reader must hand over the first and block
+        // on the second before it reaches the end of the file.
+        let n = 2 * BATCH + 50;
+        let mbox: String = (0..n)
+            .map(|_| format!("From a@example.org Thu Nov  5 09:15:44 2026\n{message}\n"))
+            .collect();
+        std::fs::write(dir.path().join("a.mbox"), &mbox).unwrap();
+        std::fs::write(dir.path().join("b.eml"), message).unwrap();
+        let (files, _) = input::expand(&[dir.path().to_path_buf()]);
+        let total = (mbox.len() + message.len()) as u64;
+        let bar = ProgressBar::hidden();
+        bar.set_length(total);
+        // A channel with no room: each batch waits for its receiver.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(0);
+        let (first_seen_at, count) = std::thread::scope(|s| {
+            let (files, bar) = (&files, &bar);
+            // The reader owns the sender: the channel closes when it is done.
+            s.spawn(move || read_batches(files, bar, &tx));
+            let first = rx.recv().unwrap();
+            let seen_at = bar.position();
+            let count = first.len() + rx.iter().map(|b| b.len()).sum::<usize>();
+            (seen_at, count)
+        });
+        assert_eq!(count, n + 1);
+        assert!(
+            first_seen_at > 0 && first_seen_at < total,
+            "{first_seen_at} of {total}"
+        );
+        assert_eq!(bar.position(), total);
     }
 
     #[test]

@@ -145,7 +145,11 @@ pub(crate) fn lookup(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let bar = crate::analyze::progress(targets.len() as u64, quiet);
+    let bar = crate::analyze::progress(
+        targets.len() as u64,
+        crate::analyze::Unit::Items("addresses and domains"),
+        quiet,
+    );
     let (ips, domains) = runtime.block_on(async {
         let checker = std::sync::Arc::new(Checker::new(catalog, config)?);
         if let Some(p) = checker.public_resolver() {
