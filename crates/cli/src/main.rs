@@ -50,8 +50,11 @@ enum Cmd {
     ///
     /// Prints one row per failed (or delayed, delivered, complained-about)
     /// delivery and a summary by reason, recipient domain, sending IP and
-    /// blocklist. A file that cannot be read is reported on stderr and the
-    /// run goes on.
+    /// blocklist. A file that cannot be read, or is not an e-mail message at
+    /// all (a PDF, a picture, a CSV), is reported on stderr and the run goes
+    /// on; a message that is not a bounce is only counted. In a Maildir the
+    /// mail store's own files (dovecot-uidlist, dovecot.index*, maildirsize,
+    /// ...) are left out.
     ///
     /// Exit status: 0 every input was read; 1 some inputs could not be read
     /// or parsed (they are listed on stderr); 2 usage error.
