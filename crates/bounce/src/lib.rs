@@ -94,79 +94,64 @@ pub fn analyze(raw: &[u8]) -> Result<Vec<Record>, Error> {
         return Err(Error::Empty);
     }
     let raw = &raw[..raw.len().min(MAX_MESSAGE_BYTES)];
-    if let Some((line, found)) = not_a_header_start(raw) {
-        return Err(Error::NotAMessage { line, found });
-    }
-    // A byte-order mark or blank lines before the first field would end the
-    // header block before it starts.
-    let raw = raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw);
-    let text_at = raw
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(0);
-    let line_at = memchr::memrchr2(b'\n', b'\r', &raw[..text_at]).map_or(0, |i| i + 1);
-    analyze_nested(&raw[line_at..], 0)
+    let raw = message_start(raw).map_err(|(line, found)| Error::NotAMessage { line, found })?;
+    analyze_nested(raw, 0)
 }
 
-/// Where a message that does not start with a header field goes wrong: the
-/// line number (from 1) and the start of that line, quoted; `None` when it
-/// does start with one.
+/// The message from its first line that is not blank: a UTF-8 byte-order
+/// mark and blank lines before it are dropped (they would end the header
+/// block before it starts). `Err` with the line number (from 1) and the
+/// start of that line, quoted, when it does not start with a header field.
 ///
 /// The first line that is not blank must be a field, `Name: value` with a
 /// name of printable ASCII (white space allowed around it, as the obsolete
 /// syntax of RFC 5322 section 4.5 does before the colon), after an
-/// optional UTF-8 byte-order mark and an mbox `From ` line. A message
-/// whose first line is damaged still counts when its header block goes on
-/// with at least two of the fields every message has (`Received:`,
-/// `From:`, `Date:`, ...): what follows can still be read. `mail-parser`
-/// takes any line for a field, so without this check a picture or a
-/// spreadsheet read as "not a bounce" instead of "not an e-mail message".
-fn not_a_header_start(raw: &[u8]) -> Option<(usize, String)> {
+/// optional mbox `From ` line. A message whose first line is damaged still
+/// counts when its header block goes on with at least two of the fields
+/// every message has (`Received:`, `From:`, `Date:`, ...): what follows can
+/// still be read. `mail-parser` takes any line for a field, so without this
+/// check a picture or a spreadsheet read as "not a bounce" instead of "not
+/// an e-mail message".
+fn message_start(raw: &[u8]) -> Result<&[u8], (usize, String)> {
     let raw = raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw);
-    // Lines ended by LF, CRLF or a bare CR (old Mac files), ends dropped.
-    let mut rest = raw;
-    let mut lines = std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
+    // Lines ended by LF, CRLF or a bare CR (old Mac files), ends dropped,
+    // with where each starts.
+    let mut at = 0;
+    let mut lines = std::iter::from_fn(|| {
+        let rest = raw.get(at..).filter(|r| !r.is_empty())?;
         let end = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
-        let line = &rest[..end];
-        let next = if rest[end..].starts_with(b"\r\n") {
+        let start = at;
+        at += if rest[end..].starts_with(b"\r\n") {
             end + 2
         } else {
             (end + 1).min(rest.len())
         };
-        rest = &rest[next..];
-        Some(line)
+        Some((start, &rest[..end]))
     });
     let mut line_no = 0;
-    let mut envelope_seen = false;
+    // Where the first line that is not blank starts (the mbox line, if any).
+    let mut begins = None;
     let first = loop {
-        let line = lines.next()?; // blank to the end: `Error::Empty`'s business
+        // (Blank to the end is `Error::Empty`'s business: `analyze` checked.)
+        let Some((start, line)) = lines.next() else {
+            return Ok(&raw[begins.unwrap_or(0)..]);
+        };
         line_no += 1;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if !envelope_seen && (line.starts_with(b"From ") || line.starts_with(b">From ")) {
-            envelope_seen = true;
-            continue;
+        if begins.is_none() {
+            begins = Some(start);
+            if line.starts_with(b"From ") || line.starts_with(b">From ") {
+                continue;
+            }
         }
         break line;
     };
-    if is_field_line(first) {
-        return None;
+    let message = &raw[begins.unwrap_or(0)..];
+    if field_name(first).is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_graphic)) {
+        return Ok(message);
     }
-    let known = lines
-        .take(200)
-        .take_while(|l| !l.is_empty())
-        .filter(|l| is_common_field(l))
-        .take(2)
-        .count();
-    (known < 2).then(|| (line_no, quoted_start(first)))
-}
-
-/// Does `line` start a field every kind of message has?
-fn is_common_field(line: &[u8]) -> bool {
     const COMMON: [&[u8]; 9] = [
         b"received",
         b"return-path",
@@ -178,20 +163,23 @@ fn is_common_field(line: &[u8]) -> bool {
         b"mime-version",
         b"content-type",
     ];
-    memchr::memchr(b':', line).is_some_and(|colon| {
-        let name = line[..colon].trim_ascii();
-        COMMON.iter().any(|c| name.eq_ignore_ascii_case(c))
-    })
+    let common = lines
+        .map(|(_, l)| l)
+        .take(200)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| field_name(l).is_some_and(|n| COMMON.iter().any(|c| n.eq_ignore_ascii_case(c))))
+        .take(2)
+        .count();
+    if common == 2 {
+        Ok(message)
+    } else {
+        Err((line_no, quoted_start(first)))
+    }
 }
 
-/// `[ \t]* name [ \t]* ":"`, the name one or more printable ASCII
-/// characters other than the colon.
-fn is_field_line(line: &[u8]) -> bool {
-    let Some(colon) = memchr::memchr(b':', line) else {
-        return false;
-    };
-    let name = line[..colon].trim_ascii();
-    !name.is_empty() && name.iter().all(|&b| b.is_ascii_graphic())
+/// The name of a `[ \t]* name [ \t]* ":"` line, white space trimmed.
+fn field_name(line: &[u8]) -> Option<&[u8]> {
+    memchr::memchr(b':', line).map(|colon| line[..colon].trim_ascii())
 }
 
 /// The first 40 characters of `line`, quoted, control characters and
