@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 const BATCH: usize = 1024;
@@ -49,11 +50,8 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let prepared = std::thread::spawn(outcry_bounce::prepare);
     let (files, unreadable) = input::expand(&args.paths);
     // Progress in bytes: a single 1 GiB mbox moves the bar too.
-    let total = files
-        .iter()
-        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
-        .sum();
-    let bar = progress(total, Unit::Bytes, args.quiet);
+    let files = with_sizes(files);
+    let bar = progress(files.iter().map(|f| f.1).sum(), Unit::Bytes, args.quiet);
     let output = Output {
         format: args.format,
         empty: args.empty,
@@ -101,18 +99,30 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The reader thread: the messages of `files` in batches of [`BATCH`] to
-/// `to_workers`, moving `bar` by the bytes read (by each message's size
-/// within a file, to the file's exact size at its end). Stops early when
-/// the workers have gone.
+/// Each file with its size (0 when it cannot be read: reading it will
+/// say why).
+fn with_sizes(files: Vec<PathBuf>) -> Vec<(PathBuf, u64)> {
+    files
+        .into_iter()
+        .map(|f| {
+            let size = std::fs::metadata(&f).map_or(0, |m| m.len());
+            (f, size)
+        })
+        .collect()
+}
+
+/// The reader thread: the messages of `files` (each with its size) in
+/// batches of [`BATCH`] to `to_workers`, moving `bar` by the bytes read (by
+/// each message's size within a file, to the file's exact size at its end).
+/// Stops early when the workers have gone.
 fn read_batches(
-    files: &[std::path::PathBuf],
+    files: &[(PathBuf, u64)],
     bar: &ProgressBar,
     to_workers: &std::sync::mpsc::SyncSender<Vec<Item>>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut done = 0;
-    for path in files {
+    for (path, size) in files {
         for item in input::messages(path) {
             if let Ok(b) = &item.bytes {
                 bar.inc(b.len() as u64);
@@ -126,7 +136,7 @@ fn read_batches(
                 return;
             }
         }
-        done += std::fs::metadata(path).map_or(0, |m| m.len());
+        done += size;
         bar.set_position(done);
     }
     let _ = to_workers.send(batch);
@@ -669,6 +679,7 @@ mod tests {
         std::fs::write(dir.path().join("a.mbox"), &mbox).unwrap();
         std::fs::write(dir.path().join("b.eml"), message).unwrap();
         let (files, _) = input::expand(&[dir.path().to_path_buf()]);
+        let files = with_sizes(files);
         let total = (mbox.len() + message.len()) as u64;
         let bar = ProgressBar::hidden();
         bar.set_length(total);
