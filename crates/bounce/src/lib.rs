@@ -27,6 +27,7 @@ mod address;
 mod blocklist;
 mod classify;
 mod dsn;
+mod header;
 mod listserv;
 mod message;
 mod mime;

@@ -4,7 +4,7 @@
 //! are never kept.
 
 use crate::mime::{Body, Leaf};
-use mail_parser::{Encoding, GetHeader, HeaderName, HeaderValue, MessageParser};
+use mail_parser::{Encoding, HeaderValue};
 use regex::Regex;
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -73,22 +73,6 @@ impl Flat {
     }
 }
 
-/// The header parser for the bounce's own header block and its parts'
-/// (`crate::mime::walk`): it decodes only the fields we read (MIME
-/// structure, From, To, Subject, Date) and skips the others' values (the
-/// few read raw are read from the bytes at their offsets).
-static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
-    MessageParser::new()
-        .default_header_ignore()
-        .header_content_type(HeaderName::ContentType)
-        .header_content_type(HeaderName::ContentDisposition)
-        .header_text(HeaderName::ContentTransferEncoding)
-        .header_date(HeaderName::Date)
-        .header_text(HeaderName::Subject)
-        .header_address(HeaderName::From)
-        .header_address(HeaderName::To)
-});
-
 /// The `from` host of a raw `Received:` value.
 static RECEIVED_FROM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bfrom\s+\[?([A-Za-z0-9][A-Za-z0-9.\-:]*)").unwrap());
@@ -151,84 +135,23 @@ const WANTED_HEADERS: &[&str] = &[
     "X-SPASIGN",
 ];
 
-/// The bounce's own header fields that the MIME parser and the decoders
-/// read; with [`WANTED_HEADERS`] and the first `Received:`, the only ones
-/// kept for parsing.
-const PARSED_HEADERS: &[&str] = &[
-    "From",
-    "To",
-    "Subject",
-    "Date",
-    "MIME-Version",
-    "Content-Type",
-    "Content-Transfer-Encoding",
-    "Content-Disposition",
-];
-
-/// The message with its own header block cut down to the fields read, or
-/// `None` when nothing would be dropped. A bounce's header block is mostly
-/// `Received:`, `DKIM-Signature:`, `ARC-*` and `X-*` lines, which the MIME
-/// parser would otherwise split, decode and store for nothing. Lines that
-/// are not fields are kept, so the parser sees the same structure.
-fn slim_headers(raw: &[u8]) -> Option<Vec<u8>> {
-    let end = blank_line(raw)? + 1;
-    let mut out = Vec::with_capacity(raw.len());
-    let (mut keep, mut dropped, mut kept_fields, mut received) = (true, false, 0, false);
-    let mut at = 0;
-    while at < end {
-        let next = memchr::memchr(b'\n', &raw[at..end]).map_or(end, |i| at + i + 1);
-        let line = &raw[at..next];
-        at = next;
-        if !line.starts_with(b" ") && !line.starts_with(b"\t") {
-            // Only a well-formed field name (RFC 5322: printable ASCII, no
-            // space) is a field that can go; anything else stays.
-            let name = memchr::memchr(b':', line)
-                .map(|colon| &line[..colon])
-                .filter(|n| !n.is_empty() && n.iter().all(|b| (33..=126).contains(b)));
-            keep = match name {
-                Some(name) => {
-                    let is = |w: &&str| w.as_bytes().eq_ignore_ascii_case(name);
-                    let first_received = is(&"Received") && !received;
-                    received |= first_received;
-                    let wanted =
-                        first_received || PARSED_HEADERS.iter().chain(WANTED_HEADERS).any(is);
-                    kept_fields += usize::from(wanted);
-                    wanted
-                }
-                None => true,
-            };
-        }
-        if keep {
-            out.extend_from_slice(line);
-        } else {
-            dropped = true;
-        }
-    }
-    if !dropped || kept_fields == 0 {
-        return None;
-    }
-    out.extend_from_slice(&raw[end..]);
-    Some(out)
-}
-
 /// Parse and flatten. `None` when the bytes hold no message at all.
-pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
-    let slim = slim_headers(raw);
-    let data = slim.as_deref().unwrap_or(raw);
-    let walk = crate::mime::walk(data, &PARSER)?;
+pub(crate) fn flatten(data: &[u8]) -> Option<Flat> {
+    let walk = crate::mime::walk(data)?;
     let top = &walk.headers;
-    let value = |name: HeaderName<'_>| top.header_value(&name);
-    let raw_value = |h: &mail_parser::Header<'_>| {
-        std::str::from_utf8(data.get(h.offset_start as usize..h.offset_end as usize)?).ok()
-    };
+    let raw_value = |r: &std::ops::Range<usize>| std::str::from_utf8(data.get(r.clone())?).ok();
     let mut f = Flat {
-        from: value(HeaderName::From)
+        from: top
+            .from
+            .as_ref()
             .and_then(HeaderValue::as_address)
             .and_then(|a| a.first())
             .and_then(|a| a.address())
             .unwrap_or("")
             .to_string(),
-        to: value(HeaderName::To)
+        to: top
+            .to
+            .as_ref()
             .and_then(HeaderValue::as_address)
             .map(|a| {
                 a.iter()
@@ -237,25 +160,39 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
                     .collect()
             })
             .unwrap_or_default(),
-        subject: value(HeaderName::Subject)
+        subject: top
+            .subject
+            .as_ref()
             .and_then(HeaderValue::as_text)
             .unwrap_or("")
             .to_string(),
-        date: value(HeaderName::Date)
+        date: top
+            .date
+            .as_ref()
             .and_then(HeaderValue::as_datetime)
             .map(|d| d.to_timestamp()),
         headers: top
+            .others
             .iter()
-            .filter(|h| {
+            .filter(|(name, _)| {
                 WANTED_HEADERS
                     .iter()
-                    .any(|w| h.name.as_str().eq_ignore_ascii_case(w))
+                    .any(|w| w.as_bytes().eq_ignore_ascii_case(name))
             })
-            .filter_map(|h| Some((h.name.as_str().to_string(), unfold(raw_value(h)?))))
+            .filter_map(|(name, r)| {
+                Some((
+                    String::from_utf8_lossy(name).into_owned(),
+                    unfold(raw_value(r)?),
+                ))
+            })
             .collect(),
         ..Flat::default()
     };
-    if let Some(ct) = value(HeaderName::ContentType).and_then(HeaderValue::as_content_type) {
+    if let Some(ct) = top
+        .content_type
+        .as_ref()
+        .and_then(HeaderValue::as_content_type)
+    {
         f.content_type = format!(
             "{}/{}",
             ct.ctype().to_ascii_lowercase(),
@@ -266,7 +203,7 @@ pub(crate) fn flatten(raw: &[u8]) -> Option<Flat> {
             .unwrap_or("")
             .to_ascii_lowercase();
     }
-    if let Some(r) = top.header(HeaderName::Received).and_then(raw_value) {
+    if let Some(r) = top.received.as_ref().and_then(raw_value) {
         if let Some(host) = received_from(r) {
             let host = host.trim_end_matches('.').to_ascii_lowercase();
             if names_a_relay(&host) {
@@ -562,17 +499,20 @@ mod tests {
     }
 
     #[test]
-    fn only_the_fields_read_are_parsed() {
-        let raw = b"Received: from a by b\n\tid 1\nReceived: from c by d\nDKIM-Signature: v=1;\n b=xyz\nFrom: MAILER-DAEMON@example.jp\nnot a field line\nX-Failed-Recipients: a@example.jp\n\nbody\nDKIM-Signature: stays in the body\n";
-        let slim = String::from_utf8(slim_headers(raw).unwrap()).unwrap();
+    fn the_fields_read_are_the_first_received_and_the_wanted_ones() {
+        let raw = b"Received: from mx1.example.jp by b\n\tid 1\nReceived: from mx2.example.jp by d\nDKIM-Signature: v=1;\n b=xyz\nFrom: MAILER-DAEMON@example.jp\nnot a field line\nX-Failed-Recipients: a@example.jp,\n b@example.jp\n\nbody\nDKIM-Signature: stays in the body\n";
+        let f = flatten(raw).unwrap();
+        assert_eq!(f.received_from, "mx1.example.jp");
+        assert_eq!(f.received, " from mx1.example.jp by b\n\tid 1\n");
+        assert_eq!(f.from, "MAILER-DAEMON@example.jp");
         assert_eq!(
-            slim,
-            "Received: from a by b\n\tid 1\nFrom: MAILER-DAEMON@example.jp\nnot a field line\nX-Failed-Recipients: a@example.jp\n\nbody\nDKIM-Signature: stays in the body\n"
+            f.headers,
+            [(
+                "X-Failed-Recipients".to_string(),
+                "a@example.jp, b@example.jp".to_string()
+            )]
         );
-        // Nothing to drop, or nothing that would be left: parse as it is.
-        assert!(slim_headers(b"From: a@example.jp\nSubject: x\n\nbody\n").is_none());
-        assert!(slim_headers(b"X-Only: 1\n\nbody\n").is_none());
-        assert!(slim_headers(b"no blank line at all").is_none());
+        assert_eq!(f.text, "body\nDKIM-Signature: stays in the body\n");
     }
 
     #[test]

@@ -5,9 +5,12 @@
 //! original message included (its `Received:` lines, its attachments). The
 //! engine reads a fraction of that: the bounce's own headers, its text and
 //! report parts, and the returned message as raw bytes. This walk follows
-//! `mail-parser`'s own parse loop (same primitives: `MessageStream`'s header
-//! parser, boundary search and transfer decoders, same quirks, e.g. a
-//! boundary is found wherever `--boundary` occurs), but it
+//! `mail-parser`'s own parse loop (same primitives: `MessageStream`'s
+//! boundary search and transfer decoders, its value parsers for the header
+//! fields read, same quirks, e.g. a boundary is found wherever `--boundary`
+//! occurs), but it
+//! - reads each header block with [`crate::header::read`], which finds
+//!   fields as `parse_headers` does but parses only the few read,
 //! - keeps an attached `message/rfc822` as a byte range instead of parsing
 //!   it (it ends where the enclosing part's boundary is),
 //! - skips the bodies of parts nothing reads (images, archives, PDFs), and
@@ -17,9 +20,10 @@
 //! It is written here, not taken from a crate, for speed alone: this was a
 //! third of the engine's instructions (see `docs/engine-speed.md`).
 
+use crate::header::{Fields, Level};
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::parsers::MessageStream;
-use mail_parser::{ContentType, Encoding, GetHeader, Header, HeaderName, HeaderValue};
+use mail_parser::{ContentType, Encoding, HeaderValue};
 use std::borrow::Cow;
 
 /// What a leaf part holds, decoded as far as the engine needs.
@@ -76,8 +80,8 @@ impl Leaf<'_> {
 
 /// The top-level header fields and the leaf parts of a message.
 pub(crate) struct Walk<'a> {
-    /// The message's own header fields (as `mail-parser` parses them).
-    pub headers: Vec<Header<'a>>,
+    /// The message's own header fields that the engine reads.
+    pub headers: Fields<'a>,
     /// Leaf parts in document order (multipart containers left out).
     pub leaves: Vec<Leaf<'a>>,
 }
@@ -369,28 +373,33 @@ fn read_anyway(ct: &str, sub: &str) -> bool {
 }
 
 /// Walk a message. `None` when it has no header block at all.
-pub(crate) fn walk<'a>(data: &'a [u8], conf: &mail_parser::MessageParser) -> Option<Walk<'a>> {
+pub(crate) fn walk(data: &[u8]) -> Option<Walk<'_>> {
     let mut stream = MessageStream::new(data);
-    let mut top: Option<Vec<Header<'a>>> = None;
+    let mut top: Option<Fields<'_>> = None;
     let mut leaves = Vec::new();
     // The enclosing multiparts: (boundary, kind) of each, innermost last.
     let mut stack: Vec<(Option<Vec<u8>>, Kind)> = Vec::new();
     let (mut boundary, mut parent): (Option<Vec<u8>>, Kind) = (None, Kind::Message);
 
     'outer: loop {
-        let mut part_headers = Vec::new();
-        let complete = stream.parse_headers(conf, &mut part_headers);
-        let headers: &Vec<Header<'a>> = if top.is_none() {
-            top.insert(part_headers)
+        let level = if top.is_none() {
+            Level::Top
         } else {
-            &part_headers
+            Level::Part
+        };
+        let (part_headers, end, complete) = crate::header::read(data, stream.offset(), level);
+        stream.skip_bytes(end - stream.offset());
+        let headers: &Fields<'_> = match top {
+            None => top.insert(part_headers),
+            Some(_) => &part_headers,
         };
         if !complete {
             break;
         }
         let body_start = stream.offset();
         let ct = headers
-            .header_value(&HeaderName::ContentType)
+            .content_type
+            .as_ref()
             .and_then(HeaderValue::as_content_type);
         let mut k = kind(ct, parent);
         if matches!(k, Kind::Multipart | Kind::Digest)
@@ -416,12 +425,13 @@ pub(crate) fn walk<'a>(data: &'a [u8], conf: &mail_parser::MessageParser) -> Opt
             },
         );
         let named = headers
-            .header_value(&HeaderName::ContentDisposition)
+            .disposition
+            .as_ref()
             .and_then(HeaderValue::as_content_type)
             .and_then(|d| d.attribute("filename"))
             .or_else(|| ct.and_then(|c| c.attribute("name")))
             .is_some();
-        let mut encoding = match headers.header_value(&HeaderName::ContentTransferEncoding) {
+        let mut encoding = match &headers.transfer_encoding {
             Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("base64") => Encoding::Base64,
             Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("quoted-printable") => {
                 Encoding::QuotedPrintable
@@ -474,7 +484,7 @@ pub(crate) fn walk<'a>(data: &'a [u8], conf: &mail_parser::MessageParser) -> Opt
                 Kind::TextPlain | Kind::TextOther => {
                     Body::Text(charset_text(bytes, charset.as_deref()))
                 }
-                Kind::Message if has_headers(&bytes, conf) => Body::Message(bytes),
+                Kind::Message if has_headers(&bytes) => Body::Message(bytes),
                 _ => Body::Bytes(bytes),
             };
             (span(end), body)
@@ -510,15 +520,14 @@ pub(crate) fn walk<'a>(data: &'a [u8], conf: &mail_parser::MessageParser) -> Opt
         }
     }
     let headers = top?;
-    (!headers.is_empty()).then_some(Walk { headers, leaves })
+    headers.any.then_some(Walk { headers, leaves })
 }
 
 /// Whether decoded bytes start with a header block `mail-parser` can read
 /// (an encoded attached message that is not one is left alone).
-fn has_headers(bytes: &[u8], conf: &mail_parser::MessageParser) -> bool {
-    let mut stream = MessageStream::new(bytes);
-    let mut headers = Vec::new();
-    stream.parse_headers(conf, &mut headers) || !headers.is_empty()
+fn has_headers(bytes: &[u8]) -> bool {
+    let (fields, _, complete) = crate::header::read(bytes, 0, Level::Part);
+    complete || fields.any
 }
 
 /// `MessageStream::seek_part_end` with `memchr::memmem` instead of a
@@ -545,9 +554,7 @@ mod tests {
     use super::*;
 
     fn leaves(raw: &str) -> Vec<Leaf<'_>> {
-        walk(raw.as_bytes(), &mail_parser::MessageParser::new())
-            .expect("a message")
-            .leaves
+        walk(raw.as_bytes()).expect("a message").leaves
     }
 
     const REPORT: &str = "From: MAILER-DAEMON@mx.example.jp\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nUndelivered.\n--B\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@example.jp\nStatus: 5.1.1\n--B\nContent-Type: message/rfc822\n\nFrom: owner@example.org\nContent-Type: multipart/mixed; boundary=\"I\"\n\n--I\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--I--\n\n--B--\n";
