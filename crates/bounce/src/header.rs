@@ -22,8 +22,9 @@
 //! - a field ends at a line feed not followed by a space or a tab;
 //! - when a field occurs twice, the last one counts (`GetHeader`'s rule).
 
-use mail_parser::HeaderValue;
 use mail_parser::parsers::MessageStream;
+use mail_parser::{Attribute, ContentType, HeaderValue};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Which fields a block is read for.
@@ -154,6 +155,226 @@ fn name_at(data: &[u8], at: usize) -> Result<(&[u8], usize), Option<usize>> {
     }
 }
 
+/// What [`content_type`] is in the middle of.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CtState {
+    Type,
+    SubType,
+    AttributeName,
+    AttributeValue,
+    QuotedValue,
+}
+
+/// [`content_type`]'s reading so far (`parse_content_type`'s parser, less
+/// what only the shapes left to `mail-parser` need).
+struct CtParser<'a> {
+    data: &'a [u8],
+    state: CtState,
+    /// The token being read: where it starts and where its last byte that
+    /// is not white space (outside quotes) ends.
+    token: Option<(usize, usize)>,
+    /// False once an upper-case letter was read in a name.
+    lower: bool,
+    /// A quoted value went on over a folded line: drop the line feeds.
+    remove_newlines: bool,
+    c_type: Option<Cow<'a, str>>,
+    c_subtype: Option<Cow<'a, str>>,
+    attr_name: Option<Cow<'a, str>>,
+    attributes: Vec<Attribute<'a>>,
+}
+
+impl<'a> CtParser<'a> {
+    /// The token's text (ASCII only, checked as read, so never lossy).
+    fn text(&self, (start, end): (usize, usize)) -> Cow<'a, str> {
+        Cow::Borrowed(std::str::from_utf8(&self.data[start..end]).unwrap_or_default())
+    }
+
+    /// Extend the token with the byte that ends at `end`.
+    fn extend(&mut self, end: usize) {
+        let start = self.token.map_or(end - 1, |t| t.0);
+        self.token = Some((start, end));
+    }
+
+    /// `add_attribute`: the token ends a type, a subtype or a parameter
+    /// name; false when there is no token.
+    fn add_attribute(&mut self) -> bool {
+        let Some(token) = self.token.take() else {
+            return false;
+        };
+        let mut name = self.text(token);
+        if !self.lower {
+            name.to_mut().make_ascii_lowercase();
+            self.lower = true;
+        }
+        match self.state {
+            CtState::AttributeName => self.attr_name = Some(name),
+            CtState::Type => self.c_type = Some(name),
+            _ => self.c_subtype = Some(name),
+        }
+        true
+    }
+
+    /// `add_value`: the token is the value of the parameter named last
+    /// (nothing without a name or a token).
+    fn add_value(&mut self) {
+        if self.attr_name.is_none() {
+            return;
+        }
+        let Some(token) = self.token.take() else {
+            return;
+        };
+        let mut value = self.text(token);
+        if std::mem::take(&mut self.remove_newlines) {
+            value = Cow::Owned(value.chars().filter(|c| *c != '\n').collect());
+        }
+        let name = self.attr_name.take().unwrap_or_default();
+        self.attributes.push(Attribute { name, value });
+    }
+
+    /// The value read.
+    fn finish(self) -> HeaderValue<'a> {
+        match self.c_type {
+            Some(c_type) => HeaderValue::ContentType(ContentType {
+                c_type,
+                c_subtype: self.c_subtype,
+                attributes: (!self.attributes.is_empty()).then_some(self.attributes),
+            }),
+            None => HeaderValue::Empty,
+        }
+    }
+}
+
+/// A `Content-Type:` (or `Content-Disposition:`) value from `at`, exactly as
+/// `MessageStream::parse_content_type` reads it, with where the field ends;
+/// `None` when the field holds anything outside the common shapes (a
+/// backslash, a comment, an RFC 2231 `*` parameter, an encoded word, a CR,
+/// a byte that is not ASCII), which is then left to `mail-parser`.
+///
+/// This is `parse_content_type`'s state machine for those shapes alone,
+/// over a byte slice instead of a peekable iterator, runs of ordinary bytes
+/// taken at once: `parse_content_type` was 4% of the engine's instructions,
+/// this is 2.9% (most of that is building `mail-parser`'s `ContentType`).
+fn content_type(data: &[u8], at: usize) -> Option<(HeaderValue<'_>, usize)> {
+    let mut p = CtParser {
+        data,
+        state: CtState::Type,
+        token: None,
+        lower: true,
+        remove_newlines: false,
+        c_type: None,
+        c_subtype: None,
+        attr_name: None,
+        attributes: Vec::new(),
+    };
+    let mut i = at;
+    while let Some(&ch) = data.get(i) {
+        i += 1;
+        match (ch, p.state) {
+            (b' ' | b'\t', CtState::QuotedValue) => {
+                p.extend(i);
+                continue;
+            }
+            (b' ' | b'\t', _) => continue,
+            (b'\n', state) => {
+                let next_is_space = matches!(data.get(i), Some(b' ' | b'\t'));
+                match state {
+                    CtState::AttributeValue => p.add_value(),
+                    CtState::QuotedValue if next_is_space => {
+                        i += 1;
+                        p.remove_newlines = true;
+                        continue;
+                    }
+                    CtState::QuotedValue => p.add_value(),
+                    _ => {
+                        p.add_attribute();
+                    }
+                }
+                if !next_is_space {
+                    return Some((p.finish(), i));
+                }
+                if state != CtState::Type {
+                    p.state = CtState::AttributeName;
+                    i += 1;
+                }
+                continue;
+            }
+            (b'/', CtState::Type) => {
+                p.add_attribute();
+                p.state = CtState::SubType;
+                continue;
+            }
+            (b';', CtState::QuotedValue) => {}
+            (b';', CtState::AttributeValue) => {
+                p.add_value();
+                p.state = CtState::AttributeName;
+                continue;
+            }
+            (b';', _) => {
+                p.add_attribute();
+                p.state = CtState::AttributeName;
+                continue;
+            }
+            // An encoded word: `mail-parser`'s business.
+            (b'=', _) if data.get(i) == Some(&b'?') => return None,
+            (b'=', CtState::AttributeName) => {
+                if p.add_attribute() {
+                    p.state = CtState::AttributeValue;
+                }
+                continue;
+            }
+            (b'"', CtState::AttributeValue) => {
+                p.state = CtState::QuotedValue;
+                continue;
+            }
+            (b'"', CtState::QuotedValue) => {
+                p.add_value();
+                p.state = CtState::AttributeName;
+                continue;
+            }
+            (b'"', _) => continue,
+            (b'\\' | b'(' | b')' | b'*' | b'\r' | 0x80.., _) => return None,
+            (b'A'..=b'Z', CtState::Type | CtState::SubType | CtState::AttributeName) => {
+                p.lower = false;
+            }
+            _ => {}
+        }
+        // The rest of a run of ordinary bytes at once (they only extend
+        // the token; an upper-case letter in a name is remembered).
+        let run = data[i..]
+            .iter()
+            .position(|&b| STEERS[usize::from(b)])
+            .map_or(data.len(), |n| i + n);
+        if matches!(
+            p.state,
+            CtState::Type | CtState::SubType | CtState::AttributeName
+        ) && data[i..run].iter().any(u8::is_ascii_uppercase)
+        {
+            p.lower = false;
+        }
+        p.token = Some((p.token.map_or(i - 1, |t| t.0), run));
+        i = run;
+    }
+    Some((HeaderValue::Empty, data.len()))
+}
+
+/// The bytes [`content_type`] acts on (or leaves to `mail-parser`); any
+/// other byte only extends the token being read.
+static STEERS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        t[b] = true;
+        b += 1;
+    }
+    let steering = b" \t\n/;=\"\\()*\r";
+    let mut k = 0;
+    while k < steering.len() {
+        t[steering[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 /// Read the header block that starts at `at`: the fields the engine reads,
 /// where the block ends (after its blank line, or at the end of the data)
 /// and whether it ended with a blank line (`parse_headers`' result).
@@ -194,13 +415,19 @@ pub(crate) fn read<'a>(data: &'a [u8], mut at: usize, level: Level) -> (Fields<'
             *slot = Some(how(&mut stream));
             stream.offset()
         };
+        // Content types: the common shapes read here, the others by
+        // `mail-parser`.
+        let parse_content_type =
+            |slot: &mut Option<HeaderValue<'a>>| match content_type(data, value) {
+                Some((v, end)) => {
+                    *slot = Some(v);
+                    end
+                }
+                None => parse(slot, MessageStream::parse_content_type),
+            };
         at = match known {
-            Some(Known::ContentType) => {
-                parse(&mut f.content_type, MessageStream::parse_content_type)
-            }
-            Some(Known::ContentDisposition) => {
-                parse(&mut f.disposition, MessageStream::parse_content_type)
-            }
+            Some(Known::ContentType) => parse_content_type(&mut f.content_type),
+            Some(Known::ContentDisposition) => parse_content_type(&mut f.disposition),
             Some(Known::ContentTransferEncoding) => {
                 parse(&mut f.transfer_encoding, MessageStream::parse_unstructured)
             }
@@ -358,6 +585,52 @@ mod tests {
         assert_eq!(others, [(&b"X-A"[..], &b" 1\n"[..]), (b"x-a", b" 2\n")]);
     }
 
+    /// The content-type fast path and `parse_content_type` on one field:
+    /// the same value and the same end, or the fast path declines.
+    fn same_content_type(field: &str) -> bool {
+        let data = field.as_bytes();
+        let Some((ours, end)) = content_type(data, 0) else {
+            return false;
+        };
+        let mut stream = MessageStream::new(data);
+        let theirs = stream.parse_content_type();
+        assert_eq!((ours, end), (theirs, stream.offset()), "{field:?}");
+        true
+    }
+
+    #[test]
+    fn content_types_read_as_mail_parser_reads_them() {
+        let fields = [
+            " text/plain; charset=\"ISO-2022-JP\"\n",
+            " Multipart/Report; Report-Type=Delivery-Status;\n\tboundary=\"=_a b\"\n",
+            " message/delivery-status\n",
+            " text/plain;\n charset=us-ascii;\n format=flowed\nX: y\n",
+            " attachment; filename=\"a long\n name.txt\"\n",
+            " text/plain; name=; charset=\"\"; =x; a=\"b\n",
+            " text /plain ; ;; charset = utf-8 \n",
+            " text\n /plain\n",
+            " text/\n plain\n",
+            " \"text\"/plain\n",
+            " multipart/mixed; boundary=a\"b\"c\n",
+            " text/plain",
+            "\n",
+            " ;charset=utf-8\n",
+        ];
+        for field in fields {
+            assert!(same_content_type(field), "declined {field:?}");
+        }
+        // Left to `mail-parser`: RFC 2231, comments, escapes, encoded words.
+        for field in [
+            " text/plain; name*=utf-8''%E3%81%82\n",
+            " text/plain (comment)\n",
+            " text/plain; name=\"a\\\"b\"\n",
+            " text/plain; name==?utf-8?B?w6k=?=\n",
+            " text/plain; name=\"caf\u{e9}\"\n",
+        ] {
+            assert!(!same_content_type(field), "read {field:?}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4096))]
         /// Any block made of field-like lines, odd ones included, reads as
@@ -394,6 +667,18 @@ mod tests {
             }
             same(data.as_bytes(), 0, Level::Top);
             same(data.as_bytes(), 0, Level::Part);
+        }
+
+        /// Any field made of the characters that steer
+        /// `parse_content_type` reads as it does (or is left to it).
+        #[test]
+        fn any_content_type_reads_as_mail_parser_does(
+            field in prop_oneof![
+                "[a-cA-C/;= \"\\n\t'?-]{0,40}",
+                "[a-zA-Z/;= \"\\n\t*()'\\\\?\r-]{0,40}",
+            ],
+        ) {
+            same_content_type(&field);
         }
     }
 }
