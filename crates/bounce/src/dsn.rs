@@ -271,7 +271,7 @@ pub(crate) fn parse_date(v: &str) -> Option<i64> {
 /// date, this a tenth of that. Anything else (two-digit years, no seconds,
 /// zone names, other spacing) is left to `mail-parser`, and a proptest
 /// holds the two to the same result where this one reads a date.
-fn canonical_date(v: &str) -> Option<mail_parser::DateTime> {
+pub(crate) fn canonical_date(v: &str) -> Option<mail_parser::DateTime> {
     let b = v.as_bytes();
     // "Thu, " (any three letters: mail-parser skips the day's name).
     let b = match b {

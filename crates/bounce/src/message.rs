@@ -141,36 +141,15 @@ pub(crate) fn flatten(data: &[u8]) -> Option<Flat> {
     let top = &walk.headers;
     let raw_value = |r: &std::ops::Range<usize>| std::str::from_utf8(data.get(r.clone())?).ok();
     let mut f = Flat {
-        from: top
-            .from
-            .as_ref()
-            .and_then(HeaderValue::as_address)
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap_or("")
-            .to_string(),
-        to: top
-            .to
-            .as_ref()
-            .and_then(HeaderValue::as_address)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.address())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        from: top.from.clone(),
+        to: top.to.clone(),
         subject: top
             .subject
             .as_ref()
             .and_then(HeaderValue::as_text)
             .unwrap_or("")
             .to_string(),
-        date: top
-            .date
-            .as_ref()
-            .and_then(HeaderValue::as_datetime)
-            .map(|d| d.to_timestamp()),
+        date: top.date,
         headers: top
             .others
             .iter()
