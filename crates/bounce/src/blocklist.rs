@@ -1,8 +1,6 @@
 //! Naming the blocklist or reputation service a rejection text cites.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
-use std::sync::LazyLock;
 
 /// A blocklist or sender-reputation service named in a rejection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -224,23 +222,26 @@ const TABLE: &[(&str, Blocklist)] = &[
     ("is listed at ", Blocklist::Other),
 ];
 
-/// The table's texts, lower-case, matched in a lower-cased text (an
-/// automaton that folds case itself gets no SIMD prefilter).
-static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasickBuilder::new()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(TABLE.iter().map(|(k, _)| k.to_ascii_lowercase()))
-        .expect("blocklist table builds")
-});
+/// The table's texts, lower-case: patterns of `crate::rules::COMBINED`,
+/// which finds them in a lower-cased text.
+pub(crate) fn texts() -> impl Iterator<Item = String> {
+    TABLE.iter().map(|(k, _)| k.to_ascii_lowercase())
+}
 
 /// The blocklist a text names. A specific service wins over a generic
 /// "blocked using a DNSBL"; Google's `gsmtp` marker only counts when the text
 /// speaks of reputation or rate limits.
 pub fn find(text: &str) -> Option<Blocklist> {
-    let mut best: Option<Blocklist> = None;
     let l = text.to_ascii_lowercase();
-    for m in MATCHER.find_iter(&l) {
-        let b = TABLE[m.pattern().as_usize()].1;
+    in_scan(&crate::rules::COMBINED.scan(&l))
+}
+
+/// [`find`] on a scan of the text in ASCII lower case.
+pub(crate) fn in_scan(scan: &crate::rules::Scan<'_>) -> Option<Blocklist> {
+    let l = scan.text();
+    let mut best: Option<Blocklist> = None;
+    for i in scan.blocklists() {
+        let b = TABLE[i].1;
         if b == Blocklist::Google
             && !(l.contains("reputation") || l.contains("rate limit") || l.contains("unsolicited"))
         {

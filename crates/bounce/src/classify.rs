@@ -7,7 +7,7 @@
 
 use crate::Reason;
 use crate::record::{Action, Command};
-use crate::rules::{PHRASES, ReasonSet, VENDOR};
+use crate::rules::{COMBINED, ReasonSet, Scan};
 use crate::status;
 
 /// What classification looks at.
@@ -28,6 +28,8 @@ pub(crate) struct Facts<'a> {
     pub diagnostic: &'a str,
     /// The diagnostic lower-cased (`str::to_lowercase`).
     pub diagnostic_lower: &'a str,
+    /// The rule texts in `diagnostic_lower`, when already scanned for.
+    pub scan: Option<&'a Scan<'a>>,
     /// `SMTP`, `X-UNIX`, ... from `Diagnostic-Code:`; empty when unknown.
     pub diagnostic_type: &'a str,
     /// The DSN action.
@@ -92,11 +94,18 @@ pub(crate) fn classify(f: &Facts<'_>) -> Reason {
     if let Some(r) = f.rhost {
         return r;
     }
-    let lower = f.diagnostic_lower;
-    if let Some(r) = VENDOR.find(lower) {
+    let scanned;
+    let scan = match f.scan {
+        Some(scan) => scan,
+        None => {
+            scanned = COMBINED.scan(f.diagnostic_lower);
+            &scanned
+        }
+    };
+    if let Some(r) = scan.vendor() {
         return r;
     }
-    let hits = PHRASES.scan(lower);
+    let hits = scan.reasons();
     let by_status = status::reason_of(f.status);
     let dtype = f.diagnostic_type.to_ascii_uppercase();
 

@@ -82,9 +82,7 @@ pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 /// it starts reading its input (`outcry analyze` does). Calling it is
 /// never needed: [`analyze`] builds what it uses on first use.
 pub fn prepare() {
-    LazyLock::force(&rules::PHRASES);
-    LazyLock::force(&rules::VENDOR);
-    LazyLock::force(&rules::REPORTING_MTA);
+    LazyLock::force(&rules::COMBINED);
     rhost::prepare();
 }
 
@@ -1273,6 +1271,8 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         d.diagnostic_type = "SMTP".to_string();
     }
     let lower_diag = d.diagnostic.to_lowercase();
+    // Every rule text in the diagnostic, found in one pass.
+    let scan = rules::COMBINED.scan(&lower_diag);
     let rhost = rhost::find(
         &address::domain_of(&d.recipient),
         &d.remote_mta,
@@ -1300,13 +1300,14 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
                     .is_some_and(|v| v.trim().eq_ignore_ascii_case("NG"))
                     .then_some(Reason::Filtered)
             })
-            .or_else(|| rules::REPORTING_MTA.first_in(&lower_diag, decoder)),
+            .or_else(|| scan.reporting(decoder)),
         hint: d.hint,
         status: &status,
         reply,
         command: d.command,
         diagnostic: &d.diagnostic,
         diagnostic_lower: &lower_diag,
+        scan: Some(&scan),
         diagnostic_type: if d.diagnostic_type.is_empty() && !d.diagnostic.is_empty() {
             "SMTP"
         } else {
@@ -1316,7 +1317,13 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     };
     let reason = classify(&facts);
     let blocklist = if reason.is_failure() {
-        blocklist::find(&d.diagnostic)
+        // (The scan is of the ASCII lower case the blocklist names are
+        // matched in when the diagnostic is ASCII, as it nearly always is.)
+        if d.diagnostic.is_ascii() {
+            blocklist::in_scan(&scan)
+        } else {
+            blocklist::find(&d.diagnostic)
+        }
     } else {
         None
     };

@@ -2,9 +2,12 @@
 //!
 //! The tables live in `rules/phrases.json` (data, not code): for each reason a
 //! list of substrings (`any`), ordered multi-part phrases (`aligned`) and
-//! exclusions (`not`). All `any`/`not` phrases of all reasons go into one
-//! Aho-Corasick automaton, so a diagnostic text is scanned once and yields the
-//! set of reasons whose phrases it contains.
+//! exclusions (`not`); `rules/vendor.json` and `rules/reporting_mta.json`
+//! hold texts that decide a reason outright. Every text of these tables and
+//! the blocklist names of `crate::blocklist` go into one Aho-Corasick
+//! automaton ([`COMBINED`]), so a diagnostic text is scanned once
+//! ([`Scan`]) and each table reads its own matches from that one scan,
+//! with the match semantics it was written for.
 
 use crate::Decoder;
 use crate::Reason;
@@ -36,9 +39,8 @@ enum Tag {
     AlignedStart(usize),
 }
 
-/// The compiled tables.
+/// The compiled phrase table (its texts are [`COMBINED`]'s first patterns).
 pub(crate) struct Phrases {
-    automaton: AhoCorasick,
     tags: Vec<Tag>,
     /// Each aligned rule's reason and its parts, as prebuilt searchers.
     aligned: Vec<(Reason, Vec<memchr::memmem::Finder<'static>>)>,
@@ -62,12 +64,10 @@ impl ReasonSet {
     }
 }
 
-pub(crate) static PHRASES: LazyLock<Phrases> = LazyLock::new(Phrases::compile);
-
 /// A table of texts and the reason each means: `rules/vendor.json`, texts
-/// that decide the reason outright, and `rules/reporting_mta.json`.
+/// that decide the reason outright, and `rules/reporting_mta.json` (its
+/// texts are patterns of [`COMBINED`]).
 pub(crate) struct Vendor {
-    automaton: AhoCorasick,
     reasons: Vec<Reason>,
     /// The decoder a text belongs to, when it means its reason only in that
     /// MTA's own notice (qmail's "Unable to ..."); `None` for every notice.
@@ -87,13 +87,11 @@ struct VendorRule {
     phrases: Vec<String>,
 }
 
-pub(crate) static VENDOR: LazyLock<Vendor> =
-    LazyLock::new(|| Vendor::load(VENDOR_JSON, "rules/vendor.json"));
-
 impl Vendor {
-    /// Compile a table of `{"rules": [{"reason", "phrases"}]}`; `name` is
-    /// the file, for the message when it is malformed (a bug of this crate).
-    fn load(json: &str, name: &str) -> Vendor {
+    /// Read a table of `{"rules": [{"reason", "phrases"}]}`, with its texts
+    /// in lower case; `name` is the file, for the message when it is
+    /// malformed (a bug of this crate).
+    fn load(json: &str, name: &str) -> (Vendor, Vec<String>) {
         let file: VendorFile = serde_json::from_str(json)
             .unwrap_or_else(|e| panic!("{name} is not a well-formed rule table: {e}"));
         let mut patterns = Vec::new();
@@ -110,40 +108,13 @@ impl Vendor {
                 decoders.push(rule.decoder);
             }
         }
-        Vendor {
-            automaton: AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(&patterns)
-                .unwrap_or_else(|e| panic!("{name} does not build: {e}")),
-            reasons,
-            decoders,
-        }
-    }
-
-    /// The reason of the text that occurs first in `lower`, among the texts
-    /// of every notice and those of `decoder`'s own.
-    pub(crate) fn first_in(&self, lower: &str, decoder: Decoder) -> Option<Reason> {
-        self.automaton
-            .find_iter(lower)
-            .find(|m| self.decoders[m.pattern().as_usize()].is_none_or(|d| d == decoder))
-            .map(|m| self.reasons[m.pattern().as_usize()])
-    }
-
-    /// The reason of the first vendor text found in `lower` (texts of every
-    /// notice only).
-    pub(crate) fn find(&self, lower: &str) -> Option<Reason> {
-        // Every vendor text present; the one listed first wins.
-        self.automaton
-            .find_overlapping_iter(lower)
-            .map(|m| m.pattern().as_usize())
-            .filter(|&i| self.decoders[i].is_none())
-            .min()
-            .map(|i| self.reasons[i])
+        (Vendor { reasons, decoders }, patterns)
     }
 }
 
 impl Phrases {
-    fn compile() -> Phrases {
+    /// Read `rules/phrases.json`: the table and its texts, in lower case.
+    fn compile() -> (Phrases, Vec<String>) {
         let table: BTreeMap<String, serde_json::Value> =
             serde_json::from_str(PHRASES_JSON).expect("rules/phrases.json is valid JSON");
         let mut patterns = Vec::new();
@@ -183,25 +154,107 @@ impl Phrases {
                 aligned.push((reason, finders));
             }
         }
-        let automaton = AhoCorasickBuilder::new()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .expect("phrase automaton builds");
-        Phrases {
-            automaton,
-            tags,
-            aligned,
-        }
+        (Phrases { tags, aligned }, patterns)
+    }
+}
+
+/// Every table's texts in one automaton: pattern ids are the phrase
+/// table's, then the vendor table's, the reporting MTAs' and the blocklist
+/// names', in that order.
+pub(crate) struct Combined {
+    automaton: AhoCorasick,
+    phrases: Phrases,
+    vendor: Vendor,
+    reporting: Vendor,
+    /// Where the vendor, reporting-MTA and blocklist patterns start, and
+    /// where the last ends.
+    starts: [u32; 4],
+}
+
+/// The combined tables, built once (see [`crate::prepare`]).
+pub(crate) static COMBINED: LazyLock<Combined> = LazyLock::new(|| {
+    let (phrases, mut patterns) = Phrases::compile();
+    let (vendor, texts) = Vendor::load(VENDOR_JSON, "rules/vendor.json");
+    let mut starts = [0u32; 4];
+    let id = |n: usize| u32::try_from(n).expect("fewer than 2^32 rule texts");
+    starts[0] = id(patterns.len());
+    patterns.extend(texts);
+    let (reporting, texts) = Vendor::load(REPORTING_MTA_JSON, "rules/reporting_mta.json");
+    starts[1] = id(patterns.len());
+    patterns.extend(texts);
+    starts[2] = id(patterns.len());
+    patterns.extend(crate::blocklist::texts());
+    starts[3] = id(patterns.len());
+    // A contiguous NFA, not a DFA: as a DFA this automaton took 190M
+    // instructions to build (50-60 ms at every start of `outcry`, a
+    // quarter of a small run) and searched a diagnostic 5% faster.
+    let automaton = AhoCorasickBuilder::new()
+        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+        .match_kind(MatchKind::Standard)
+        .build(&patterns)
+        .expect("rule automaton builds");
+    Combined {
+        automaton,
+        phrases,
+        vendor,
+        reporting,
+        starts,
+    }
+});
+
+impl Combined {
+    /// Scan a lower-cased text for every table's texts, once.
+    pub(crate) fn scan<'t>(&self, lower: &'t str) -> Scan<'t> {
+        let all = self
+            .automaton
+            .find_overlapping_iter(lower)
+            .map(|m| Hit {
+                id: m.pattern().as_u32(),
+                start: m.start(),
+                end: m.end(),
+            })
+            .collect();
+        Scan { text: lower, all }
+    }
+}
+
+/// One occurrence of a rule text.
+#[derive(Clone, Copy, Debug)]
+struct Hit {
+    id: u32,
+    start: usize,
+    end: usize,
+}
+
+/// Every occurrence of every rule text in one lower-cased text
+/// ([`Combined::scan`]), read per table.
+#[derive(Debug)]
+pub(crate) struct Scan<'t> {
+    text: &'t str,
+    /// In the order the automaton reports them (by where they end).
+    all: Vec<Hit>,
+}
+
+impl Scan<'_> {
+    /// The occurrences of the patterns `from..to`, ids made local to them.
+    fn of(&self, from: u32, to: u32) -> impl Iterator<Item = Hit> + '_ {
+        self.all
+            .iter()
+            .filter(move |h| (from..to).contains(&h.id))
+            .map(move |h| Hit {
+                id: h.id - from,
+                ..*h
+            })
     }
 
-    /// The reasons whose phrases occur in `lower` (already lower-cased).
-    pub(crate) fn scan(&self, lower: &str) -> ReasonSet {
+    /// The reasons whose phrases occur in the text.
+    pub(crate) fn reasons(&self) -> ReasonSet {
+        let c = &*COMBINED;
         let mut hit = ReasonSet::default();
         let mut veto = ReasonSet::default();
         let mut candidates: Vec<usize> = Vec::new();
-        for m in self.automaton.find_overlapping_iter(lower) {
-            match self.tags[m.pattern().as_usize()] {
+        for h in self.of(0, c.starts[0]) {
+            match c.phrases.tags[h.id as usize] {
                 Tag::Phrase {
                     reason,
                     negative: true,
@@ -219,13 +272,82 @@ impl Phrases {
         }
         // An aligned rule is checked only when its first part occurs.
         for n in candidates {
-            let (reason, parts) = &self.aligned[n];
-            if !hit.has(*reason) && aligned(lower, parts) {
+            let (reason, parts) = &c.phrases.aligned[n];
+            if !hit.has(*reason) && aligned(self.text, parts) {
                 hit.insert(*reason);
             }
         }
         hit.without(veto)
     }
+
+    /// The reason of the vendor text listed first among those in the text
+    /// (texts of every notice only).
+    pub(crate) fn vendor(&self) -> Option<Reason> {
+        let c = &*COMBINED;
+        self.of(c.starts[0], c.starts[1])
+            .map(|h| h.id as usize)
+            .filter(|&i| c.vendor.decoders[i].is_none())
+            .min()
+            .map(|i| c.vendor.reasons[i])
+    }
+
+    /// The reason of the reporting MTA's text found first in the text,
+    /// among the texts of every notice and those of `decoder`'s own, as a
+    /// standard search of their own finds them ([`standard`]).
+    pub(crate) fn reporting(&self, decoder: Decoder) -> Option<Reason> {
+        let c = &*COMBINED;
+        standard(self.of(c.starts[1], c.starts[2]).collect())
+            .map(|h| h.id as usize)
+            .find(|&i| c.reporting.decoders[i].is_none_or(|d| d == decoder))
+            .map(|i| c.reporting.reasons[i])
+    }
+
+    /// The blocklist names in the text (indices into `crate::blocklist`'s
+    /// table), as a leftmost-first search of their own finds them one
+    /// after another ([`leftmost_first`]).
+    pub(crate) fn blocklists(&self) -> impl Iterator<Item = usize> + '_ {
+        let c = &*COMBINED;
+        leftmost_first(self.of(c.starts[2], c.starts[3]).collect()).map(|h| h.id as usize)
+    }
+
+    /// The text scanned.
+    pub(crate) fn text(&self) -> &str {
+        self.text
+    }
+}
+
+/// The matches a standard (non-overlapping) Aho-Corasick search reports,
+/// one after another, from every occurrence of its patterns (`all`): the
+/// one that ends first (of those ending there the longest, then the one
+/// listed first: the order of a match state's patterns), the next one
+/// searched for from its end.
+fn standard(all: Vec<Hit>) -> impl Iterator<Item = Hit> {
+    one_after_another(all, |h| (h.end, usize::MAX - (h.end - h.start), h.id))
+}
+
+/// The matches a leftmost-first search reports, one after another, from
+/// every occurrence of its patterns: the one that starts first (of those
+/// starting there the one listed first), the next one searched for from
+/// its end.
+fn leftmost_first(all: Vec<Hit>) -> impl Iterator<Item = Hit> {
+    one_after_another(all, |h| (h.start, 0, h.id))
+}
+
+/// The occurrence `first` puts first among those from the search's
+/// position on, then the search goes on from its end.
+fn one_after_another(
+    all: Vec<Hit>,
+    first: fn(&Hit) -> (usize, usize, u32),
+) -> impl Iterator<Item = Hit> {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let h = *all
+            .iter()
+            .filter(|h| h.start >= from)
+            .min_by_key(|h| first(h))?;
+        from = h.end;
+        Some(h)
+    })
 }
 
 /// Do all `parts` occur in `text`, each after the end of the previous one?
@@ -240,38 +362,33 @@ fn aligned(text: &str, parts: &[memchr::memmem::Finder<'static>]) -> bool {
     true
 }
 
-/// What a reporting MTA writes about its own decision
-/// (`rules/reporting_mta.json`): the reason it stands for is a preset that a
-/// more specific text may overturn (see `classify`).
-pub(crate) static REPORTING_MTA: LazyLock<Vendor> =
-    LazyLock::new(|| Vendor::load(REPORTING_MTA_JSON, "rules/reporting_mta.json"));
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn scans_phrases_and_aligned_parts() {
-        let s = PHRASES.scan("550 5.1.1 <x@example.jp>... user unknown");
+        let reasons = |t: &str| COMBINED.scan(t).reasons();
+        let s = reasons("550 5.1.1 <x@example.jp>... user unknown");
         assert!(s.has(Reason::UserUnknown));
         assert!(!s.has(Reason::MailboxFull));
-        let s = PHRASES.scan("the mailbox of this user is full");
+        let s = reasons("the mailbox of this user is full");
         assert!(s.has(Reason::MailboxFull));
-        let s = PHRASES.scan("quota nothing");
+        let s = reasons("quota nothing");
         assert!(!s.has(Reason::MailboxFull));
     }
 
     #[test]
     fn a_decoders_own_texts_hold_only_in_its_notices() {
         let text = "unable to switch to /home/partner. (#4.3.0)";
-        assert_eq!(
-            REPORTING_MTA.first_in(text, Decoder::Qmail),
-            Some(Reason::SystemError)
-        );
-        assert_eq!(REPORTING_MTA.first_in(text, Decoder::Postfix), None);
+        let scan = COMBINED.scan(text);
+        assert_eq!(scan.reporting(Decoder::Qmail), Some(Reason::SystemError));
+        assert_eq!(scan.reporting(Decoder::Postfix), None);
         // Texts of every notice hold in all of them.
         assert_eq!(
-            REPORTING_MTA.first_in("550 5.1.1 resolver.adr.recipnotfound", Decoder::Postfix),
+            COMBINED
+                .scan("550 5.1.1 resolver.adr.recipnotfound")
+                .reporting(Decoder::Postfix),
             Some(Reason::UserUnknown)
         );
     }
@@ -279,15 +396,122 @@ mod tests {
     #[test]
     fn exclusions_veto_a_reason() {
         // "address rejected" means Rejected, but not when it is the recipient's.
-        assert!(
-            PHRASES
-                .scan("sender address rejected")
-                .has(Reason::Rejected)
-        );
-        assert!(
-            !PHRASES
-                .scan("recipient address rejected")
-                .has(Reason::Rejected)
-        );
+        let reasons = |t: &str| COMBINED.scan(t).reasons();
+        assert!(reasons("sender address rejected").has(Reason::Rejected));
+        assert!(!reasons("recipient address rejected").has(Reason::Rejected));
+    }
+
+    /// The reporting MTAs' texts, the blocklist names and the vendor texts
+    /// each in a searcher of their own, with the match semantics [`Scan`]
+    /// stands in for.
+    static SEARCHERS: LazyLock<[AhoCorasick; 3]> = LazyLock::new(|| {
+        let c = &*COMBINED;
+        let mut texts = Phrases::compile().1;
+        texts.extend(rule_texts());
+        assert_eq!(texts.len(), c.starts[3] as usize);
+        let searcher = |from: u32, to: u32, kind: MatchKind| {
+            AhoCorasickBuilder::new()
+                .match_kind(kind)
+                .build(&texts[from as usize..to as usize])
+                .unwrap()
+        };
+        [
+            searcher(c.starts[1], c.starts[2], MatchKind::Standard),
+            searcher(c.starts[2], c.starts[3], MatchKind::LeftmostFirst),
+            searcher(c.starts[0], c.starts[1], MatchKind::Standard),
+        ]
+    });
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(4096))]
+        /// [`standard`] and [`leftmost_first`] read from every occurrence
+        /// what the two searches find, for any patterns (short ones over two
+        /// letters: every way of overlapping, nesting and ending alike).
+        #[test]
+        fn the_searches_read_from_every_occurrence(
+            patterns in proptest::collection::vec("[ab]{1,4}", 1..6),
+            text in "[ab]{0,24}",
+        ) {
+            let overlapping = AhoCorasickBuilder::new().build(&patterns).unwrap();
+            let all: Vec<Hit> = overlapping
+                .find_overlapping_iter(&text)
+                .map(|m| Hit { id: m.pattern().as_u32(), start: m.start(), end: m.end() })
+                .collect();
+            let ours = |hits: Vec<Hit>| hits.iter().map(|h| (h.id, h.start, h.end)).collect::<Vec<_>>();
+            for (kind, found) in [
+                (MatchKind::Standard, standard(all.clone()).collect::<Vec<_>>()),
+                (MatchKind::LeftmostFirst, leftmost_first(all.clone()).collect()),
+            ] {
+                let search = AhoCorasickBuilder::new().match_kind(kind).build(&patterns).unwrap();
+                let theirs: Vec<(u32, usize, usize)> = search
+                    .find_iter(&text)
+                    .map(|m| (m.pattern().as_u32(), m.start(), m.end()))
+                    .collect();
+                proptest::prop_assert_eq!(ours(found), theirs, "{:?} {:?} {:?}", kind, patterns, text);
+            }
+        }
+    }
+
+    /// The vendor, reporting-MTA and blocklist texts.
+    fn rule_texts() -> Vec<String> {
+        let mut texts = Vendor::load(VENDOR_JSON, "").1;
+        texts.extend(Vendor::load(REPORTING_MTA_JSON, "").1);
+        texts.extend(crate::blocklist::texts());
+        texts
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2048))]
+        /// What one scan says for each table is what each table's own
+        /// search says: the reporting MTAs' texts as a standard search
+        /// finds them one after another, the blocklist names as a
+        /// leftmost-first one does, the vendor texts and phrases wherever
+        /// they occur.
+        #[test]
+        fn one_scan_reads_as_each_tables_own_search(
+            parts in proptest::collection::vec(
+                (
+                    proptest::sample::select(rule_texts()),
+                    0usize..48,
+                    0usize..48,
+                    proptest::sample::select(vec!["", "", " ", "x", ". ", "550 5.7.1 "]),
+                ),
+                0..8,
+            ),
+        ) {
+            // Whole texts, their beginnings, ends and middles, run together:
+            // texts that overlap, end alike or start alike.
+            let text: String = parts
+                .iter()
+                .map(|(t, a, b, sep)| {
+                    let (a, b) = (*a.min(b), *a.max(b));
+                    let piece = if a == 0 && b >= 40 { t.as_str() } else { t.get(a..b).unwrap_or(t) };
+                    format!("{piece}{sep}")
+                })
+                .collect();
+            let c = &*COMBINED;
+            let scan = c.scan(&text);
+            let [standard, leftmost, all] = &*SEARCHERS;
+            // Reporting MTAs: the standard search, decoder by decoder.
+            for decoder in [Decoder::Qmail, Decoder::Postfix, Decoder::Exim, Decoder::Sendmail] {
+                let theirs = standard
+                    .find_iter(&text)
+                    .map(|m| m.pattern().as_usize())
+                    .find(|&i| c.reporting.decoders[i].is_none_or(|d| d == decoder))
+                    .map(|i| c.reporting.reasons[i]);
+                proptest::prop_assert_eq!(scan.reporting(decoder), theirs, "{:?}", text);
+            }
+            // Blocklist names: leftmost-first, one after another.
+            let theirs: Vec<usize> = leftmost.find_iter(&text).map(|m| m.pattern().as_usize()).collect();
+            proptest::prop_assert_eq!(scan.blocklists().collect::<Vec<_>>(), theirs, "{:?}", text);
+            // Vendor texts: the first listed of every one present.
+            let theirs = all
+                .find_overlapping_iter(&text)
+                .map(|m| m.pattern().as_usize())
+                .filter(|&i| c.vendor.decoders[i].is_none())
+                .min()
+                .map(|i| c.vendor.reasons[i]);
+            proptest::prop_assert_eq!(scan.vendor(), theirs, "{:?}", text);
+        }
     }
 }
