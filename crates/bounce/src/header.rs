@@ -6,11 +6,15 @@
 //! for each. A bounce's header block is mostly `Received:`, `DKIM-Signature:`,
 //! `ARC-*` and `X-*` fields that nothing reads, and each part of a report
 //! has a few more. This reader finds where fields start and end with
-//! `memchr`, compares names only against the few the engine reads, and runs
-//! `mail-parser`'s own value parsers (`parse_content_type`, `parse_address`,
-//! `parse_date`, `parse_unstructured`) on those alone, so their values are
-//! exactly what `mail-parser` gives. It is written here, not taken from a
-//! crate, for speed alone (see `docs/engine-speed.md`).
+//! `memchr`, compares names only against the few the engine reads, and
+//! parses those alone: the usual shapes of `Content-Type:`,
+//! `Content-Disposition:`, `Date:`, `From:` and `To:` by fast paths that
+//! copy `mail-parser`'s state machines for them, anything else by
+//! `mail-parser`'s own value parsers (`parse_content_type`,
+//! `parse_address`, `parse_date`, `parse_unstructured`). Proptests hold
+//! each fast path, and the whole reader, to `mail-parser`'s results. It is
+//! written here, not taken from a crate, for speed alone (see
+//! `docs/engine-speed.md`).
 //!
 //! What it keeps from `parse_headers`, quirk for quirk:
 //! - between fields, white space is skipped and a line break ends the block
