@@ -334,19 +334,23 @@ fn leftmost_first(all: Vec<Hit>) -> impl Iterator<Item = Hit> {
 }
 
 /// The occurrence `first` puts first among those from the search's
-/// position on, then the search goes on from its end.
+/// position on, then the search goes on from its end. One sort and one
+/// pass (not a look through all of them at each step, which a text full of
+/// one name would make quadratic): in `first`'s order, an occurrence
+/// passed over because it starts before the search's position stays
+/// behind it, since the position only moves on.
 fn one_after_another(
-    all: Vec<Hit>,
+    mut all: Vec<Hit>,
     first: fn(&Hit) -> (usize, usize, u32),
 ) -> impl Iterator<Item = Hit> {
+    all.sort_unstable_by_key(first);
     let mut from = 0;
-    std::iter::from_fn(move || {
-        let h = *all
-            .iter()
-            .filter(|h| h.start >= from)
-            .min_by_key(|h| first(h))?;
-        from = h.end;
-        Some(h)
+    all.into_iter().filter(move |h| {
+        let next = h.start >= from;
+        if next {
+            from = h.end;
+        }
+        next
     })
 }
 

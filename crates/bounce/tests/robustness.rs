@@ -270,3 +270,25 @@ recipients. This is a permanent error. The following address(es) failed:\n\n",
     assert_eq!(r[n - 1].recipient, named[n - 1]);
     assert!(r.iter().all(|r| r.reason == Reason::UserUnknown));
 }
+
+#[test]
+fn a_diagnostic_naming_one_blocklist_a_hundred_thousand_times() {
+    // Each rule table reads its matches from one scan of the diagnostic;
+    // reading them one after another by a look through all of them at
+    // each step made this quadratic.
+    let names = "blocked using zen.spamhaus.org; ".repeat(100_000);
+    let raw = format!(
+        "From: MAILER-DAEMON@mx.sender.example\nTo: owner@sender.example\n\
+Subject: Undelivered Mail Returned to Sender\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\
+--B\nContent-Type: message/delivery-status\n\n\
+Reporting-MTA: dns; mx.sender.example\n\n\
+Final-Recipient: rfc822; kijitora@example.jp\nAction: failed\nStatus: 5.7.1\n\
+Diagnostic-Code: smtp; 554 5.7.1 {names}\n--B--\n"
+    );
+    let r = timed(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].reason, Reason::Blocked);
+    assert_eq!(r[0].blocklist, Some(outcry_bounce::Blocklist::Spamhaus));
+}
