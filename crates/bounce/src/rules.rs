@@ -47,7 +47,7 @@ pub(crate) struct Phrases {
 }
 
 /// A set of reasons, one bit each.
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ReasonSet(u64);
 
 impl ReasonSet {
@@ -205,56 +205,24 @@ pub(crate) static COMBINED: LazyLock<Combined> = LazyLock::new(|| {
 impl Combined {
     /// Scan a lower-cased text for every table's texts, once.
     pub(crate) fn scan<'t>(&self, lower: &'t str) -> Scan<'t> {
-        let all = self
-            .automaton
-            .find_overlapping_iter(lower)
-            .map(|m| Hit {
-                id: m.pattern().as_u32(),
-                start: m.start(),
-                end: m.end(),
-            })
-            .collect();
-        Scan { text: lower, all }
-    }
-}
-
-/// One occurrence of a rule text.
-#[derive(Clone, Copy, Debug)]
-struct Hit {
-    id: u32,
-    start: usize,
-    end: usize,
-}
-
-/// Every occurrence of every rule text in one lower-cased text
-/// ([`Combined::scan`]), read per table.
-#[derive(Debug)]
-pub(crate) struct Scan<'t> {
-    text: &'t str,
-    /// In the order the automaton reports them (by where they end).
-    all: Vec<Hit>,
-}
-
-impl Scan<'_> {
-    /// The occurrences of the patterns `from..to`, ids made local to them.
-    fn of(&self, from: u32, to: u32) -> impl Iterator<Item = Hit> + '_ {
-        self.all
-            .iter()
-            .filter(move |h| (from..to).contains(&h.id))
-            .map(move |h| Hit {
-                id: h.id - from,
-                ..*h
-            })
-    }
-
-    /// The reasons whose phrases occur in the text.
-    pub(crate) fn reasons(&self) -> ReasonSet {
-        let c = &*COMBINED;
+        // The phrase table's matches are read as they come (a text can
+        // hold several phrases ending at each of its bytes); the other
+        // tables' are kept, to be read in their search's order.
         let mut hit = ReasonSet::default();
         let mut veto = ReasonSet::default();
         let mut candidates: Vec<usize> = Vec::new();
-        for h in self.of(0, c.starts[0]) {
-            match c.phrases.tags[h.id as usize] {
+        let mut others = Vec::new();
+        for m in self.automaton.find_overlapping_iter(lower) {
+            let id = m.pattern().as_u32();
+            if id >= self.starts[0] {
+                others.push(Hit {
+                    id,
+                    start: m.start(),
+                    end: m.end(),
+                });
+                continue;
+            }
+            match self.phrases.tags[id as usize] {
                 Tag::Phrase {
                     reason,
                     negative: true,
@@ -272,12 +240,54 @@ impl Scan<'_> {
         }
         // An aligned rule is checked only when its first part occurs.
         for n in candidates {
-            let (reason, parts) = &c.phrases.aligned[n];
-            if !hit.has(*reason) && aligned(self.text, parts) {
+            let (reason, parts) = &self.phrases.aligned[n];
+            if !hit.has(*reason) && aligned(lower, parts) {
                 hit.insert(*reason);
             }
         }
-        hit.without(veto)
+        Scan {
+            text: lower,
+            reasons: hit.without(veto),
+            others,
+        }
+    }
+}
+
+/// One occurrence of a rule text.
+#[derive(Clone, Copy, Debug)]
+struct Hit {
+    id: u32,
+    start: usize,
+    end: usize,
+}
+
+/// What one scan of a lower-cased text found ([`Combined::scan`]), read
+/// per table.
+#[derive(Debug)]
+pub(crate) struct Scan<'t> {
+    text: &'t str,
+    /// The reasons whose phrases occur in the text.
+    reasons: ReasonSet,
+    /// The vendor, reporting-MTA and blocklist texts found, in the order
+    /// the automaton reports them (by where they end).
+    others: Vec<Hit>,
+}
+
+impl Scan<'_> {
+    /// The occurrences of the patterns `from..to`, ids made local to them.
+    fn of(&self, from: u32, to: u32) -> impl Iterator<Item = Hit> + '_ {
+        self.others
+            .iter()
+            .filter(move |h| (from..to).contains(&h.id))
+            .map(move |h| Hit {
+                id: h.id - from,
+                ..*h
+            })
+    }
+
+    /// The reasons whose phrases occur in the text.
+    pub(crate) fn reasons(&self) -> ReasonSet {
+        self.reasons
     }
 
     /// The reason of the vendor text listed first among those in the text
