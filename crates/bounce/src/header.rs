@@ -85,33 +85,36 @@ enum Known {
 impl Known {
     /// The field a name stands for, compared as `mail-parser` compares it:
     /// its characters other than white space, without case, at most 34.
+    #[inline]
     fn of(name: &[u8]) -> Option<Known> {
-        const ALL: [(&[u8], Known); 8] = [
-            (b"content-type", Known::ContentType),
-            (b"content-disposition", Known::ContentDisposition),
-            (b"content-transfer-encoding", Known::ContentTransferEncoding),
-            (b"from", Known::From),
-            (b"to", Known::To),
-            (b"subject", Known::Subject),
-            (b"date", Known::Date),
-            (b"received", Known::Received),
-        ];
-        let find = |n: &[u8]| {
-            ALL.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(n))
-                .map(|&(_, known)| known)
+        // By length first: a bounce's header block is mostly other fields.
+        let direct = |n: &[u8]| -> Option<Known> {
+            let (spelling, known): (&[u8], Known) = match n.len() {
+                2 => (b"to", Known::To),
+                4 if n[0] | 0x20 == b'f' => (b"from", Known::From),
+                4 => (b"date", Known::Date),
+                7 => (b"subject", Known::Subject),
+                8 => (b"received", Known::Received),
+                12 => (b"content-type", Known::ContentType),
+                19 => (b"content-disposition", Known::ContentDisposition),
+                25 => (b"content-transfer-encoding", Known::ContentTransferEncoding),
+                _ => return None,
+            };
+            spelling.eq_ignore_ascii_case(n).then_some(known)
         };
-        if !name.iter().any(u8::is_ascii_whitespace) {
-            return find(name);
-        }
-        // White space inside the name (rare): compare what is left.
-        let mut compact = [0u8; 34];
-        let mut len = 0;
-        for &b in name.iter().filter(|b| !b.is_ascii_whitespace()) {
-            *compact.get_mut(len)? = b;
-            len += 1;
-        }
-        find(&compact[..len])
+        direct(name).or_else(|| {
+            if !name.iter().any(u8::is_ascii_whitespace) {
+                return None;
+            }
+            // White space inside the name (rare): compare what is left.
+            let mut compact = [0u8; 34];
+            let mut len = 0;
+            for &b in name.iter().filter(|b| !b.is_ascii_whitespace()) {
+                *compact.get_mut(len)? = b;
+                len += 1;
+            }
+            direct(&compact[..len])
+        })
     }
 }
 
@@ -158,6 +161,39 @@ fn name_at(data: &[u8], at: usize) -> Result<(&[u8], usize), Option<usize>> {
             (Some(i), None) => from = i + 1,
         }
     }
+}
+
+/// An unstructured field's value (`Subject:`, `Content-Transfer-Encoding:`;
+/// `field` runs from after the colon to the end of the field), exactly as
+/// `MessageStream::parse_unstructured` reads it: each line's text without
+/// the spaces, tabs and CRs around it, the lines joined by single spaces.
+/// `None` when it holds an encoded word (`=?`) or is not UTF-8: those are
+/// `mail-parser`'s to read.
+fn unstructured(field: &[u8]) -> Option<HeaderValue<'_>> {
+    if memchr::memchr_iter(b'=', field).any(|i| field.get(i + 1) == Some(&b'?')) {
+        return None;
+    }
+    let text = std::str::from_utf8(field).ok()?;
+    // A field cut off by the end of the data reads as nothing.
+    if !text.ends_with('\n') {
+        return Some(HeaderValue::Empty);
+    }
+    let mut lines = text
+        .split('\n')
+        .map(|l| l.trim_matches([' ', '\t', '\r']))
+        .filter(|l| !l.is_empty());
+    Some(match (lines.next(), lines.next()) {
+        (None, _) => HeaderValue::Empty,
+        (Some(one), None) => HeaderValue::Text(Cow::Borrowed(one)),
+        (Some(first), Some(second)) => {
+            let mut joined = format!("{first} {second}");
+            for l in lines {
+                joined.push(' ');
+                joined.push_str(l);
+            }
+            HeaderValue::Text(Cow::Owned(joined))
+        }
+    })
 }
 
 /// What [`content_type`] is in the middle of.
@@ -549,6 +585,18 @@ pub(crate) fn read<'a>(data: &'a [u8], mut at: usize, level: Level) -> (Fields<'
             *slot = Some(how(&mut stream));
             stream.offset()
         };
+        // Unstructured text: without encoded words read here, with them by
+        // `mail-parser`.
+        let parse_text = |slot: &mut Option<HeaderValue<'a>>| {
+            let end = skip_field(data, value);
+            match unstructured(&data[value..end]) {
+                Some(v) => {
+                    *slot = Some(v);
+                    end
+                }
+                None => parse(slot, MessageStream::parse_unstructured),
+            }
+        };
         // Content types: the common shapes read here, the others by
         // `mail-parser`.
         let parse_content_type =
@@ -562,9 +610,7 @@ pub(crate) fn read<'a>(data: &'a [u8], mut at: usize, level: Level) -> (Fields<'
         at = match known {
             Some(Known::ContentType) => parse_content_type(&mut f.content_type),
             Some(Known::ContentDisposition) => parse_content_type(&mut f.disposition),
-            Some(Known::ContentTransferEncoding) => {
-                parse(&mut f.transfer_encoding, MessageStream::parse_unstructured)
-            }
+            Some(Known::ContentTransferEncoding) => parse_text(&mut f.transfer_encoding),
             Some(k @ (Known::From | Known::To)) => {
                 let (mut list, end) = addresses(data, value).unwrap_or_else(|| {
                     let mut v = None;
@@ -579,7 +625,7 @@ pub(crate) fn read<'a>(data: &'a [u8], mut at: usize, level: Level) -> (Fields<'
                 }
                 end
             }
-            Some(Known::Subject) => parse(&mut f.subject, MessageStream::parse_unstructured),
+            Some(Known::Subject) => parse_text(&mut f.subject),
             Some(Known::Date) => {
                 // The canonical form read directly (see `dsn::canonical_date`),
                 // any other by `mail-parser`.
@@ -867,6 +913,7 @@ mod tests {
                     Just("From: \"A, B\" <a@example.jp>".to_string()),
                     Just("To: b@example.org".to_string()),
                     Just("Subject: =?ISO-2022-JP?B?GyRCJTUbKEI=?=".to_string()),
+                    Just("Subject: Returned mail:  see transcript ".to_string()),
                     Just("Date: Mon, 2 Feb 2026 10:00:00 -0500".to_string()),
                     Just("Date: 2 Feb 2026 10:00:00 +0900 (JST)".to_string()),
                     Just("Date: Mon, 2 Feb 26 10:00 EST".to_string()),
@@ -902,6 +949,21 @@ mod tests {
             ],
         ) {
             same_content_type(&field);
+        }
+
+        /// Any unstructured field reads as `parse_unstructured` reads it (or
+        /// is left to it).
+        #[test]
+        fn any_unstructured_field_reads_as_mail_parser_does(
+            field in "[ab =?\\n\t\r\u{e9}]{0,30}",
+        ) {
+            let data = field.as_bytes();
+            let end = skip_field(data, 0);
+            if let Some(ours) = unstructured(&data[..end]) {
+                let mut stream = MessageStream::new(data);
+                let theirs = stream.parse_unstructured();
+                proptest::prop_assert_eq!((ours, end), (theirs, stream.offset()), "{:?}", field);
+            }
         }
 
         /// Any field made of the characters that steer `parse_address`
