@@ -8,8 +8,9 @@
 //! has a few more. This reader finds where fields start and end with
 //! `memchr`, compares names only against the few the engine reads, and
 //! parses those alone: the usual shapes of `Content-Type:`,
-//! `Content-Disposition:`, `Date:`, `From:` and `To:` by fast paths that
-//! copy `mail-parser`'s state machines for them, anything else by
+//! `Content-Disposition:`, `Date:`, `From:`, `To:`, `Subject:` and
+//! `Content-Transfer-Encoding:` by fast paths that copy `mail-parser`'s
+//! state machines for them, anything else by
 //! `mail-parser`'s own value parsers (`parse_content_type`,
 //! `parse_address`, `parse_date`, `parse_unstructured`). Proptests hold
 //! each fast path, and the whole reader, to `mail-parser`'s results. It is
