@@ -1,5 +1,6 @@
 //! Naming the blocklist or reputation service a rejection text cites.
 
+use crate::rules::{COMBINED, Scan};
 use serde::{Deserialize, Serialize};
 
 /// A blocklist or sender-reputation service named in a rejection.
@@ -228,16 +229,21 @@ pub(crate) fn texts() -> impl Iterator<Item = String> {
     TABLE.iter().map(|(k, _)| k.to_ascii_lowercase())
 }
 
-/// The blocklist a text names. A specific service wins over a generic
-/// "blocked using a DNSBL"; Google's `gsmtp` marker only counts when the text
-/// speaks of reputation or rate limits.
-pub fn find(text: &str) -> Option<Blocklist> {
-    let l = text.to_ascii_lowercase();
-    in_scan(&crate::rules::COMBINED.scan(&l))
+/// The blocklist a text names, given the rule scan of its lower case
+/// (`str::to_lowercase`, as `crate::rules::COMBINED` scans a diagnostic).
+/// The names are matched in the text's ASCII lower case: the same text
+/// when it is ASCII (nearly always), else scanned again. A specific service
+/// wins over a generic "blocked using a DNSBL"; Google's `gsmtp` marker
+/// only counts when the text speaks of reputation or rate limits.
+pub(crate) fn find(text: &str, lower_scan: &Scan<'_>) -> Option<Blocklist> {
+    if text.is_ascii() {
+        return named_in(lower_scan);
+    }
+    named_in(&COMBINED.scan(&text.to_ascii_lowercase()))
 }
 
 /// [`find`] on a scan of the text in ASCII lower case.
-pub(crate) fn in_scan(scan: &crate::rules::Scan<'_>) -> Option<Blocklist> {
+fn named_in(scan: &Scan<'_>) -> Option<Blocklist> {
     let l = scan.text();
     let mut best: Option<Blocklist> = None;
     for i in scan.blocklists() {
@@ -259,6 +265,11 @@ pub(crate) fn in_scan(scan: &crate::rules::Scan<'_>) -> Option<Blocklist> {
 mod tests {
     use super::*;
 
+    /// [`find`] on a text alone.
+    fn find(text: &str) -> Option<Blocklist> {
+        super::find(text, &COMBINED.scan(&text.to_lowercase()))
+    }
+
     #[test]
     fn names_the_service() {
         let t =
@@ -271,6 +282,11 @@ mod tests {
             Some(Blocklist::Other)
         );
         assert_eq!(find("550 5.1.1 user unknown"), None);
+        // Not ASCII: the names are found in the text's ASCII lower case.
+        assert_eq!(
+            find("受信拒否: blocked using zen.spamhaus.org"),
+            Some(Blocklist::Spamhaus)
+        );
         assert_eq!(
             find("421-4.7.0 unsolicited mail ... gsmtp"),
             Some(Blocklist::Google)

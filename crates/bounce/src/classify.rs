@@ -7,11 +7,11 @@
 
 use crate::Reason;
 use crate::record::{Action, Command};
-use crate::rules::{COMBINED, ReasonSet, Scan};
+use crate::rules::{ReasonSet, Scan};
 use crate::status;
 
 /// What classification looks at.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Facts<'a> {
     /// Reason already known from the format (ARF, auto-reply, a module rule).
     pub preset: Option<Reason>,
@@ -26,10 +26,9 @@ pub(crate) struct Facts<'a> {
     pub command: Option<Command>,
     /// The diagnostic text.
     pub diagnostic: &'a str,
-    /// The diagnostic lower-cased (`str::to_lowercase`).
-    pub diagnostic_lower: &'a str,
-    /// The rule texts in `diagnostic_lower`, when already scanned for.
-    pub scan: Option<&'a Scan<'a>>,
+    /// The rule texts found in the diagnostic lower-cased
+    /// (`str::to_lowercase`).
+    pub scan: &'a Scan<'a>,
     /// `SMTP`, `X-UNIX`, ... from `Diagnostic-Code:`; empty when unknown.
     pub diagnostic_type: &'a str,
     /// The DSN action.
@@ -94,18 +93,10 @@ pub(crate) fn classify(f: &Facts<'_>) -> Reason {
     if let Some(r) = f.rhost {
         return r;
     }
-    let scanned;
-    let scan = match f.scan {
-        Some(scan) => scan,
-        None => {
-            scanned = COMBINED.scan(f.diagnostic_lower);
-            &scanned
-        }
-    };
-    if let Some(r) = scan.vendor() {
+    if let Some(r) = f.scan.vendor() {
         return r;
     }
-    let hits = scan.reasons();
+    let hits = f.scan.reasons();
     let by_status = status::reason_of(f.status);
     let dtype = f.diagnostic_type.to_ascii_uppercase();
 
@@ -329,13 +320,19 @@ mod tests {
     use super::*;
 
     fn facts(status: &'static str, diag: &'static str) -> Facts<'static> {
+        // (Leaked: a few short strings, once per test.)
+        let lower: &'static str = Box::leak(diag.to_lowercase().into_boxed_str());
         Facts {
+            preset: None,
+            hint: None,
             status,
+            reply: None,
+            command: None,
             diagnostic: diag,
-            // (Leaked: a few short strings, once per test.)
-            diagnostic_lower: Box::leak(diag.to_lowercase().into_boxed_str()),
+            scan: Box::leak(Box::new(crate::rules::COMBINED.scan(lower))),
             diagnostic_type: "SMTP",
-            ..Facts::default()
+            action: None,
+            rhost: None,
         }
     }
 

@@ -1306,8 +1306,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         reply,
         command: d.command,
         diagnostic: &d.diagnostic,
-        diagnostic_lower: &lower_diag,
-        scan: Some(&scan),
+        scan: &scan,
         diagnostic_type: if d.diagnostic_type.is_empty() && !d.diagnostic.is_empty() {
             "SMTP"
         } else {
@@ -1317,13 +1316,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     };
     let reason = classify(&facts);
     let blocklist = if reason.is_failure() {
-        // (The scan is of the ASCII lower case the blocklist names are
-        // matched in when the diagnostic is ASCII, as it nearly always is.)
-        if d.diagnostic.is_ascii() {
-            blocklist::in_scan(&scan)
-        } else {
-            blocklist::find(&d.diagnostic)
-        }
+        blocklist::find(&d.diagnostic, &scan)
     } else {
         None
     };
