@@ -36,8 +36,8 @@ use std::ops::Range;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Level {
     /// The message's own header block: the MIME fields, From, To,
-    /// Subject, Date, the first `Received:` and the fields
-    /// [`Fields::named`] is asked about.
+    /// Subject, Date, the first `Received:` and where every other field
+    /// is ([`Fields::others`]).
     Top,
     /// A body part's header block: the MIME fields only.
     Part,
@@ -197,6 +197,14 @@ fn unstructured(field: &[u8]) -> Option<HeaderValue<'_>> {
     })
 }
 
+/// A token (start, end) of [`content_type`] or [`addresses`] grown by the
+/// bytes `first..end`: it starts at `first` when it is new.
+#[inline]
+fn extend(token: &mut Option<(usize, usize)>, first: usize, end: usize) {
+    let start = token.map_or(first, |t| t.0);
+    *token = Some((start, end));
+}
+
 /// What [`content_type`] is in the middle of.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum CtState {
@@ -229,12 +237,6 @@ impl<'a> CtParser<'a> {
     /// The token's text (ASCII only, checked as read, so never lossy).
     fn text(&self, (start, end): (usize, usize)) -> Cow<'a, str> {
         Cow::Borrowed(std::str::from_utf8(&self.data[start..end]).unwrap_or_default())
-    }
-
-    /// Extend the token with the byte that ends at `end`.
-    fn extend(&mut self, end: usize) {
-        let start = self.token.map_or(end - 1, |t| t.0);
-        self.token = Some((start, end));
     }
 
     /// `add_attribute`: the token ends a type, a subtype or a parameter
@@ -313,7 +315,7 @@ fn content_type(data: &[u8], at: usize) -> Option<(HeaderValue<'_>, usize)> {
         i += 1;
         match (ch, p.state) {
             (b' ' | b'\t', CtState::QuotedValue) => {
-                p.extend(i);
+                extend(&mut p.token, i - 1, i);
                 continue;
             }
             (b' ' | b'\t', _) => continue,
@@ -393,7 +395,7 @@ fn content_type(data: &[u8], at: usize) -> Option<(HeaderValue<'_>, usize)> {
         {
             p.lower = false;
         }
-        p.token = Some((p.token.map_or(i - 1, |t| t.0), run));
+        extend(&mut p.token, i - 1, run);
         i = run;
     }
     Some((HeaderValue::Empty, data.len()))
@@ -539,8 +541,7 @@ fn addresses(data: &[u8], at: usize) -> Option<(Vec<Option<String>>, usize)> {
             (b'\\' | b'(' | b')' | b':' | b';' | b'\r' | 0x80.., _) => return None,
             _ => {}
         }
-        let start = token.map_or(i - 1, |t| t.0);
-        token = Some((start, i));
+        extend(&mut token, i - 1, i);
     }
     add_address(&mut mail, &mut has_name, &mut entries);
     Some((entries, i))
@@ -586,32 +587,41 @@ pub(crate) fn read<'a>(data: &'a [u8], mut at: usize, level: Level) -> (Fields<'
             *slot = Some(how(&mut stream));
             stream.offset()
         };
-        // Unstructured text: without encoded words read here, with them by
-        // `mail-parser`.
-        let parse_text = |slot: &mut Option<HeaderValue<'a>>| {
-            let end = skip_field(data, value);
-            match unstructured(&data[value..end]) {
-                Some(v) => {
-                    *slot = Some(v);
-                    end
-                }
-                None => parse(slot, MessageStream::parse_unstructured),
-            }
-        };
-        // Content types: the common shapes read here, the others by
-        // `mail-parser`.
-        let parse_content_type =
-            |slot: &mut Option<HeaderValue<'a>>| match content_type(data, value) {
+        // A field with a fast path: its value and end when the fast path
+        // reads it, else `mail-parser`'s parser for it.
+        let fast_or =
+            |slot: &mut Option<HeaderValue<'a>>,
+             fast: Option<(HeaderValue<'a>, usize)>,
+             how: fn(&mut MessageStream<'a>) -> HeaderValue<'a>| match fast {
                 Some((v, end)) => {
                     *slot = Some(v);
                     end
                 }
-                None => parse(slot, MessageStream::parse_content_type),
+                None => parse(slot, how),
             };
+        // Unstructured text is read here when it has no encoded word.
+        let text = || {
+            let end = skip_field(data, value);
+            unstructured(&data[value..end]).map(|v| (v, end))
+        };
         at = match known {
-            Some(Known::ContentType) => parse_content_type(&mut f.content_type),
-            Some(Known::ContentDisposition) => parse_content_type(&mut f.disposition),
-            Some(Known::ContentTransferEncoding) => parse_text(&mut f.transfer_encoding),
+            Some(k @ (Known::ContentType | Known::ContentDisposition)) => {
+                let slot = if k == Known::ContentType {
+                    &mut f.content_type
+                } else {
+                    &mut f.disposition
+                };
+                fast_or(
+                    slot,
+                    content_type(data, value),
+                    MessageStream::parse_content_type,
+                )
+            }
+            Some(Known::ContentTransferEncoding) => fast_or(
+                &mut f.transfer_encoding,
+                text(),
+                MessageStream::parse_unstructured,
+            ),
             Some(k @ (Known::From | Known::To)) => {
                 let (mut list, end) = addresses(data, value).unwrap_or_else(|| {
                     let mut v = None;
@@ -626,7 +636,9 @@ pub(crate) fn read<'a>(data: &'a [u8], mut at: usize, level: Level) -> (Fields<'
                 }
                 end
             }
-            Some(Known::Subject) => parse_text(&mut f.subject),
+            Some(Known::Subject) => {
+                fast_or(&mut f.subject, text(), MessageStream::parse_unstructured)
+            }
             Some(Known::Date) => {
                 // The canonical form read directly (see `dsn::canonical_date`),
                 // any other by `mail-parser`.
@@ -809,31 +821,36 @@ mod tests {
         assert_eq!(others, [(&b"X-A"[..], &b" 1\n"[..]), (b"x-a", b" 2\n")]);
     }
 
-    /// The content-type fast path and `parse_content_type` on one field:
-    /// the same value and the same end, or the fast path declines.
-    fn same_content_type(field: &str) -> bool {
+    /// A fast path (`ours`: the value and where the field ends, or `None`
+    /// when it declines) and `mail-parser`'s parser (`theirs`) on one
+    /// field: the same value and the same end, or the fast path declines.
+    fn agrees<'a, T: PartialEq + std::fmt::Debug>(
+        field: &'a str,
+        ours: impl Fn(&'a [u8]) -> Option<(T, usize)>,
+        theirs: impl Fn(&mut MessageStream<'a>) -> T,
+    ) -> bool {
         let data = field.as_bytes();
-        let Some((ours, end)) = content_type(data, 0) else {
+        let Some((ours, end)) = ours(data) else {
             return false;
         };
         let mut stream = MessageStream::new(data);
-        let theirs = stream.parse_content_type();
+        let theirs = theirs(&mut stream);
         assert_eq!((ours, end), (theirs, stream.offset()), "{field:?}");
         true
     }
 
-    /// The address fast path and `parse_address` on one field: the same
-    /// entries and the same end, or the fast path declines.
+    /// The content-type fast path and `parse_content_type` agree.
+    fn same_content_type(field: &str) -> bool {
+        agrees(field, |d| content_type(d, 0), |s| s.parse_content_type())
+    }
+
+    /// The address fast path and `parse_address` agree on the entries.
     fn same_addresses(field: &str) -> bool {
-        let data = field.as_bytes();
-        let Some((ours, end)) = addresses(data, 0) else {
-            return false;
-        };
-        let mut stream = MessageStream::new(data);
-        let theirs = stream.parse_address();
-        let theirs = address_list(Some(&theirs), false);
-        assert_eq!((ours, end), (theirs, stream.offset()), "{field:?}");
-        true
+        agrees(
+            field,
+            |d| addresses(d, 0),
+            |s| address_list(Some(&s.parse_address()), false),
+        )
     }
 
     #[test]
@@ -958,13 +975,14 @@ mod tests {
         fn any_unstructured_field_reads_as_mail_parser_does(
             field in "[ab =?\\n\t\r\u{e9}]{0,30}",
         ) {
-            let data = field.as_bytes();
-            let end = skip_field(data, 0);
-            if let Some(ours) = unstructured(&data[..end]) {
-                let mut stream = MessageStream::new(data);
-                let theirs = stream.parse_unstructured();
-                proptest::prop_assert_eq!((ours, end), (theirs, stream.offset()), "{:?}", field);
-            }
+            agrees(
+                &field,
+                |d| {
+                    let end = skip_field(d, 0);
+                    unstructured(&d[..end]).map(|v| (v, end))
+                },
+                |s| s.parse_unstructured(),
+            );
         }
 
         /// Any field made of the characters that steer `parse_address`
