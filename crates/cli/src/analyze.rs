@@ -144,9 +144,7 @@ fn read_batches(
 
 /// Decode one message (on a worker) and, for JSON Lines, render its records.
 fn decode(item: Item, format: Format) -> Outcome {
-    let result = item
-        .bytes
-        .and_then(|b| outcry_bounce::analyze(&b).map_err(|e| e.to_string()));
+    let result = item.bytes.and_then(|b| input::analyze(&b));
     let mut rendered = Vec::new();
     let mut index_at = Vec::new();
     if format == Format::Jsonl

@@ -243,7 +243,7 @@ fn sending_ips(paths: &[std::path::PathBuf]) -> BTreeMap<IpAddr, usize> {
     }
     let mut out = BTreeMap::new();
     let mut count = |bytes: &[u8]| {
-        if let Ok(records) = outcry_bounce::analyze(bytes) {
+        if let Ok(records) = input::analyze(bytes) {
             for r in records.iter().filter(|r| r.reason.is_failure()) {
                 if let Some(ip) = r.sending_ip {
                     *out.entry(ip).or_insert(0) += 1;

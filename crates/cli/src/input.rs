@@ -71,6 +71,28 @@ fn is_mail_store_file(name: &str) -> bool {
         )
 }
 
+/// The engine on one message, its error as text. A panic in the engine (a
+/// bug: the fuzzer has found none) fails this message alone, reported as
+/// its error, and the batch goes on.
+pub fn analyze(bytes: &[u8]) -> Result<Vec<outcry_bounce::Record>, String> {
+    guarded(|| outcry_bounce::analyze(bytes).map_err(|e| e.to_string()))
+}
+
+/// `f`, or its panic as an error that says what to do.
+fn guarded<T>(f: impl FnOnce() -> Result<T, String> + std::panic::UnwindSafe) -> Result<T, String> {
+    std::panic::catch_unwind(f).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!(
+            "outcry failed on this message ({what}): a bug in outcry; please report it, \
+             with the message if you can share it"
+        ))
+    })
+}
+
 /// Analyse every message under `paths` and hand each record to `sink`;
 /// unreadable files and messages are reported on stderr and skipped.
 /// Returns the number of messages read.
@@ -83,9 +105,8 @@ pub fn each_record(paths: &[PathBuf], mut sink: impl FnMut(&outcry_bounce::Recor
     for f in &files {
         for item in messages(f) {
             count += 1;
-            match item.bytes.map(|b| outcry_bounce::analyze(&b)) {
-                Ok(Ok(records)) => records.iter().for_each(&mut sink),
-                Ok(Err(e)) => eprintln!("outcry: {}: {e}", item.file),
+            match item.bytes.and_then(|b| analyze(&b)) {
+                Ok(records) => records.iter().for_each(&mut sink),
                 Err(e) => eprintln!("outcry: {}: {e}", item.file),
             }
         }
@@ -357,6 +378,27 @@ impl Iterator for Mbox {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn a_panic_fails_one_message_with_an_error() {
+        let failed = guarded::<()>(|| panic!("index out of bounds"));
+        let e = failed.unwrap_err();
+        assert!(
+            e.contains("index out of bounds") && e.contains("a bug in outcry"),
+            "{e}"
+        );
+        let formatted = guarded::<()>(|| panic!("at offset {}", 7)).unwrap_err();
+        assert!(formatted.contains("at offset 7"), "{formatted}");
+        // Without a panic, the answer as it is.
+        assert_eq!(guarded(|| Ok::<_, String>(3)), Ok(3));
+        assert_eq!(
+            guarded(|| Err::<(), _>("no".to_string())),
+            Err("no".to_string())
+        );
+        // The engine through the guard: a bounce gives its records.
+        let bounce = b"From: MAILER-DAEMON@example.org\nTo: a@example.com\nSubject: Undelivered Mail Returned to Sender\n\n<b@example.net>: host mx.example.net said: 550 5.1.1 User unknown\n";
+        assert_eq!(analyze(bounce).unwrap().len(), 1);
+    }
 
     #[test]
     fn splits_an_mbox() {
