@@ -1218,7 +1218,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         &address::domain_of(&d.recipient),
         &d.remote_mta,
         &d.reporting_mta,
-        &lower_diag,
+        &scan,
         class,
         &status,
         d.command.map(|c| c.as_str()),

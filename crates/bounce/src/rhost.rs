@@ -3,10 +3,11 @@
 //! The tables are data in `rules/rhost.json`.
 
 use crate::Reason;
+use crate::rules::Scan;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
-use std::sync::{LazyLock, OnceLock};
+use std::sync::LazyLock;
 
 const RHOST_JSON: &str = include_str!("../rules/rhost.json");
 
@@ -40,10 +41,10 @@ struct Compiled {
     /// The reasons that have phrases, in table order.
     phrase_reasons: Vec<Reason>,
     /// Every phrase; phrase i is one of `phrase_reasons[phrase_owner[i]]`.
+    /// They are searched for in `rules::COMBINED`, with every class's
+    /// ([`phrases`]), where this class's start at `first_phrase`.
     phrases: Vec<String>,
-    /// The phrases in one automaton, built the first time a delivery of
-    /// this class is classified ([`Compiled::phrase_set`]).
-    phrase_set: OnceLock<aho_corasick::AhoCorasick>,
+    first_phrase: usize,
     phrase_owner: Vec<usize>,
     codes: Vec<(String, Reason)>,
     needs: Vec<(Reason, char)>,
@@ -57,6 +58,7 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
     let table: BTreeMap<String, serde_json::Value> =
         serde_json::from_str(RHOST_JSON).expect("rules/rhost.json is valid JSON");
     let parse = |s: &str| -> Reason { s.parse().expect("rules/rhost.json names known reasons") };
+    let mut first_phrase = 0;
     table
         .into_iter()
         .filter(|(k, _)| !k.starts_with('_'))
@@ -69,10 +71,11 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
                 .enumerate()
                 .flat_map(|(k, ps)| ps.iter().map(move |p| (k, p)))
                 .unzip();
+            first_phrase += all.len();
             Compiled {
                 hosts: c.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                first_phrase: first_phrase - all.len(),
                 phrases: all.into_iter().cloned().collect(),
-                phrase_set: OnceLock::new(),
                 phrase_owner,
                 phrase_reasons: c.phrases.keys().map(|r| parse(r)).collect(),
                 codes: c.codes.iter().map(|(k, r)| (k.clone(), parse(r))).collect(),
@@ -102,19 +105,15 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
         .collect()
 });
 
-impl Compiled {
-    /// The class's phrases in one automaton, built on first use: a run
-    /// meets a few of the classes, and building every class's automaton
-    /// at start-up was two thirds of a start of `outcry`.
-    fn phrase_set(&self) -> &aho_corasick::AhoCorasick {
-        self.phrase_set.get_or_init(|| {
-            aho_corasick::AhoCorasick::new(&self.phrases).expect("rules/rhost.json phrases build")
-        })
-    }
+/// Every class's phrases, class after class: `rules::COMBINED` searches
+/// for them with the other rule texts, in the one scan of a diagnostic.
+pub(crate) fn phrases() -> impl Iterator<Item = &'static str> {
+    CLASSES
+        .iter()
+        .flat_map(|c| c.phrases.iter().map(String::as_str))
 }
 
-/// Build the rule tables now (see [`crate::prepare`]; the phrase automata
-/// are built when first used).
+/// Build the rule tables now (see [`crate::prepare`]).
 pub(crate) fn prepare() {
     LazyLock::force(&CLASSES);
     LazyLock::force(&BY_HOST);
@@ -162,12 +161,13 @@ pub(crate) fn find(
     domain: &str,
     remote: &str,
     reporting: &str,
-    lower: &str,
+    scan: &Scan,
     class: Option<char>,
     status: &str,
     command: Option<&str>,
 ) -> Option<Reason> {
     let c = class_of(domain, remote, reporting)?;
+    let lower = scan.text();
     if let Some(prefix) = &c.code_prefix {
         // The token right after the prefix: "AUP#CXBL" -> "cxbl".
         if let Some(i) = lower.find(prefix.as_str()) {
@@ -196,8 +196,8 @@ pub(crate) fn find(
     }
     // Which reasons have a phrase in the text: one pass for all of them.
     let mut said = vec![false; c.phrase_reasons.len()];
-    for m in c.phrase_set().find_overlapping_iter(lower) {
-        said[c.phrase_owner[m.pattern().as_usize()]] = true;
+    for i in scan.rhost_phrases(c.first_phrase, c.phrases.len()) {
+        said[c.phrase_owner[i]] = true;
     }
     for (k, reason) in c.phrase_reasons.iter().enumerate() {
         if !said[k] {
@@ -254,17 +254,22 @@ fn label_code(lower: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::COMBINED;
 
     #[test]
-    fn every_class_s_phrases_build_and_are_found() {
+    fn every_class_s_phrases_are_found_as_its_own() {
         for c in CLASSES.iter() {
             for (i, p) in c.phrases.iter().enumerate() {
                 // Each phrase is found in itself, as one of its class's.
-                let found = c
-                    .phrase_set()
-                    .find_overlapping_iter(p.as_str())
-                    .any(|m| m.pattern().as_usize() == i);
-                assert!(found, "{p:?}");
+                let scan = crate::rules::COMBINED.scan(p);
+                let found: Vec<usize> = scan
+                    .rhost_phrases(c.first_phrase, c.phrases.len())
+                    .collect();
+                assert!(found.contains(&i), "{p:?}");
+                // And nothing of its class that is not in it.
+                for j in found {
+                    assert!(p.contains(c.phrases[j].as_str()), "{p:?}");
+                }
             }
         }
     }
@@ -330,7 +335,7 @@ mod tests {
             "gmail.com",
             "",
             "",
-            "421 4.7.0 this message is suspicious due to the very low reputation of the sending ip address",
+            &COMBINED.scan("421 4.7.0 this message is suspicious due to the very low reputation of the sending ip address"),
             Some('4'),
             "4.7.0",
             None,
@@ -340,7 +345,7 @@ mod tests {
             "example.fr",
             "smtp-in.orange.fr",
             "",
-            "550 5.2.0 mail rejete. mail rejected. ofr_506 [506]",
+            &COMBINED.scan("550 5.2.0 mail rejete. mail rejected. ofr_506 [506]"),
             Some('5'),
             "5.2.0",
             None,
@@ -351,7 +356,7 @@ mod tests {
                 "example.org",
                 "mx.example.org",
                 "",
-                "user unknown",
+                &COMBINED.scan("user unknown"),
                 Some('5'),
                 "5.1.1",
                 None
@@ -360,30 +365,53 @@ mod tests {
         );
     }
 
+    /// The reason for a failed delivery through `host` saying `text`.
+    fn via(host: &str, text: &str, class: char, status: &str) -> Option<Reason> {
+        find(
+            "x.example",
+            host,
+            "",
+            &COMBINED.scan(text),
+            Some(class),
+            status,
+            None,
+        )
+    }
+
     #[test]
     fn reasons_restricted_to_status_codes() {
-        let t = "550 5.4.312 message expired, dns query failed(infonorecords)";
         let host = "sg2apc01ht226.eop-apc01.prod.protection.outlook.com";
-        assert_eq!(
-            find("x.example", host, "", t, Some('5'), "5.4.312", None),
-            None
-        );
+        let t = "550 5.4.312 message expired, dns query failed(infonorecords)";
+        assert_eq!(via(host, t, '5', "5.4.312"), None);
         let t = "550 5.4.316 message expired, connection refused";
-        assert_eq!(
-            find("x.example", host, "", t, Some('5'), "5.4.316", None),
-            Some(Reason::Expired)
-        );
+        assert_eq!(via(host, t, '5', "5.4.316"), Some(Reason::Expired));
     }
 
     #[test]
     fn conditions_on_the_status_class() {
         let t = "dns error: domain name not found";
         assert_eq!(
-            find("x.example", "", "googlemail.com", t, Some('5'), "", None),
+            find(
+                "x.example",
+                "",
+                "googlemail.com",
+                &COMBINED.scan(t),
+                Some('5'),
+                "",
+                None
+            ),
             Some(Reason::HostUnknown)
         );
         assert_eq!(
-            find("x.example", "", "googlemail.com", t, Some('4'), "", None),
+            find(
+                "x.example",
+                "",
+                "googlemail.com",
+                &COMBINED.scan(t),
+                Some('4'),
+                "",
+                None
+            ),
             Some(Reason::NetworkError)
         );
     }
@@ -398,7 +426,7 @@ mod tests {
                 "docomo.ne.jp",
                 "mfsmax.docomo.ne.jp",
                 "",
-                t,
+                &COMBINED.scan(t),
                 Some('5'),
                 "5.0.0",
                 cmd,

@@ -3,8 +3,9 @@
 //! The tables live in `rules/phrases.json` (data, not code): for each reason a
 //! list of substrings (`any`), ordered multi-part phrases (`aligned`) and
 //! exclusions (`not`); `rules/vendor.json` and `rules/reporting_mta.json`
-//! hold texts that decide a reason outright. Every text of these tables and
-//! the blocklist names of `crate::blocklist` go into one Aho-Corasick
+//! hold texts that decide a reason outright. Every text of these tables,
+//! the blocklist names of `crate::blocklist` and the receiving services'
+//! phrases of `crate::rhost` go into one Aho-Corasick
 //! automaton ([`COMBINED`]), so a diagnostic text is scanned once
 //! ([`Scan`]) and each table reads its own matches from that one scan,
 //! with the match semantics it was written for.
@@ -159,23 +160,24 @@ impl Phrases {
 }
 
 /// Every table's texts in one automaton: pattern ids are the phrase
-/// table's, then the vendor table's, the reporting MTAs' and the blocklist
-/// names', in that order.
+/// table's, then the vendor table's, the reporting MTAs', the blocklist
+/// names' and the receiving services' phrases (`crate::rhost`), in that
+/// order.
 pub(crate) struct Combined {
     automaton: AhoCorasick,
     phrases: Phrases,
     vendor: Vendor,
     reporting: Vendor,
-    /// Where the vendor, reporting-MTA and blocklist patterns start, and
-    /// where the last ends.
-    starts: [u32; 4],
+    /// Where the vendor, reporting-MTA, blocklist and receiving-service
+    /// patterns start, and where the last ends.
+    starts: [u32; 5],
 }
 
 /// The combined tables, built once (see [`crate::prepare`]).
 pub(crate) static COMBINED: LazyLock<Combined> = LazyLock::new(|| {
     let (phrases, mut patterns) = Phrases::compile();
     let (vendor, texts) = Vendor::load(VENDOR_JSON, "rules/vendor.json");
-    let mut starts = [0u32; 4];
+    let mut starts = [0u32; 5];
     let id = |n: usize| u32::try_from(n).expect("fewer than 2^32 rule texts");
     starts[0] = id(patterns.len());
     patterns.extend(texts);
@@ -185,6 +187,8 @@ pub(crate) static COMBINED: LazyLock<Combined> = LazyLock::new(|| {
     starts[2] = id(patterns.len());
     patterns.extend(crate::blocklist::texts());
     starts[3] = id(patterns.len());
+    patterns.extend(crate::rhost::phrases().map(str::to_string));
+    starts[4] = id(patterns.len());
     // A contiguous NFA, not a DFA: as a DFA this automaton took 190M
     // instructions to build (50-60 ms at every start of `outcry`, a
     // quarter of a small run) and searched a diagnostic 5% faster.
@@ -320,6 +324,18 @@ impl Scan<'_> {
         leftmost_first(self.of(c.starts[2], c.starts[3]).collect()).map(|h| h.id as usize)
     }
 
+    /// Which of the receiving-service phrases `first..first + len` (ids
+    /// into `crate::rhost::phrases`) are in the text, as ids from `first`.
+    pub(crate) fn rhost_phrases(
+        &self,
+        first: usize,
+        len: usize,
+    ) -> impl Iterator<Item = usize> + '_ {
+        let from = COMBINED.starts[3] + u32::try_from(first).unwrap_or(u32::MAX);
+        let to = from.saturating_add(u32::try_from(len).unwrap_or(u32::MAX));
+        self.of(from, to).map(|h| h.id as usize)
+    }
+
     /// The text scanned.
     pub(crate) fn text(&self) -> &str {
         self.text
@@ -423,6 +439,10 @@ mod tests {
         let mut texts = Phrases::compile().1;
         texts.extend(rule_texts());
         assert_eq!(texts.len(), c.starts[3] as usize);
+        assert_eq!(
+            crate::rhost::phrases().count(),
+            (c.starts[4] - c.starts[3]) as usize
+        );
         let searcher = |from: u32, to: u32, kind: MatchKind| {
             AhoCorasickBuilder::new()
                 .match_kind(kind)
