@@ -718,7 +718,7 @@ pub(crate) fn without_quoted_headers(note: &str) -> String {
     out
 }
 
-/// Sendmail's per-recipient summary after a transcript: "554 <a>... text".
+/// Sendmail's per-recipient summary after a transcript: `554 <a>... text`.
 static SENDMAIL_SUMMARY_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r"^\s*[45][0-9][0-9] <{}>\.\.\. ",
@@ -747,7 +747,7 @@ static TRANSCRIPT_MARKS: LazyLock<PhraseSet> =
 const REASON: u8 = 0;
 /// A server's reply in a transcript ("<<< 550 ...").
 const REPLY: u8 = 1;
-/// A client's command in a transcript (">>> RCPT TO:<a>").
+/// A client's command in a transcript (`>>> RCPT TO:<a>`).
 const SENT: u8 = 2;
 /// A client's command in Postfix's server-side transcript ("In: RCPT").
 const POSTFIX_IN: u8 = 3;
@@ -861,7 +861,7 @@ fn transcript_command(raw: &str) -> Option<Command> {
     deferred.or(sendmail_reply.then_some(Command::Ehlo))
 }
 
-/// The SMTP command a client line starts with ("RCPT To:<a>", "DATA", ".").
+/// The SMTP command a client line starts with (`RCPT To:<a>`, `DATA`, `.`).
 fn command_word(line: &str) -> Option<Command> {
     let c = line.trim().as_bytes();
     let starts = |p: &[u8]| c.len() >= p.len() && c[..p.len()].eq_ignore_ascii_case(p);

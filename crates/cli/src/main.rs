@@ -1,6 +1,10 @@
 //! `outcry`: find out why your mail bounces, prove whose fault it is, and
 //! rally the others hit by the same problem.
 
+// The doc comments on the command-line types are also `--help` text, where
+// an example URL reads better bare than in rustdoc's `<...>`.
+#![allow(rustdoc::bare_urls)]
+
 mod analyze;
 mod check;
 mod demo;

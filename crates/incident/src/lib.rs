@@ -5,7 +5,7 @@
 //!
 //! - [`Failure`]: the part of a bounce record detection needs (never the
 //!   local part of an address, never a body or subject).
-//! - [`detect`]: groups failures by a cause [`Signature`] and opens an
+//! - [`detect()`]: groups failures by a cause [`Signature`] and opens an
 //!   [`Incident`] when a group crosses the [`Thresholds`]; closes it after a
 //!   quiet period. Ordinary noise (a few unknown users, one full mailbox)
 //!   opens nothing.
