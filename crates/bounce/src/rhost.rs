@@ -42,8 +42,9 @@ struct Compiled {
     phrase_reasons: Vec<Reason>,
     /// Every phrase; phrase i is one of `phrase_reasons[phrase_owner[i]]`.
     /// They are searched for in `rules::COMBINED`, with every class's
-    /// ([`phrases`]), where this class's start at `first_phrase`.
+    /// ([`phrases`]).
     phrases: Vec<String>,
+    /// Where this class's phrases start among every class's.
     first_phrase: usize,
     phrase_owner: Vec<usize>,
     codes: Vec<(String, Reason)>,
@@ -71,10 +72,11 @@ static CLASSES: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
                 .enumerate()
                 .flat_map(|(k, ps)| ps.iter().map(move |p| (k, p)))
                 .unzip();
+            let first = first_phrase;
             first_phrase += all.len();
             Compiled {
                 hosts: c.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
-                first_phrase: first_phrase - all.len(),
+                first_phrase: first,
                 phrases: all.into_iter().cloned().collect(),
                 phrase_owner,
                 phrase_reasons: c.phrases.keys().map(|r| parse(r)).collect(),

@@ -331,7 +331,7 @@ impl Scan<'_> {
         first: usize,
         len: usize,
     ) -> impl Iterator<Item = usize> + '_ {
-        let from = COMBINED.starts[3] + u32::try_from(first).unwrap_or(u32::MAX);
+        let from = COMBINED.starts[3].saturating_add(u32::try_from(first).unwrap_or(u32::MAX));
         let to = from.saturating_add(u32::try_from(len).unwrap_or(u32::MAX));
         self.of(from, to).map(|h| h.id as usize)
     }
