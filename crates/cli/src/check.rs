@@ -237,27 +237,14 @@ fn read_targets(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
 /// Sending IPs in failed deliveries of the given bounces, with how many
 /// records cite each.
 fn sending_ips(paths: &[std::path::PathBuf]) -> BTreeMap<IpAddr, usize> {
-    let (files, errors) = input::expand(paths);
-    for (f, e) in errors {
-        eprintln!("outcry: {f}: {e}");
-    }
     let mut out = BTreeMap::new();
-    let mut count = |bytes: &[u8]| {
-        if let Ok(records) = input::analyze(bytes) {
-            for r in records.iter().filter(|r| r.reason.is_failure()) {
-                if let Some(ip) = r.sending_ip {
-                    *out.entry(ip).or_insert(0) += 1;
-                }
-            }
+    input::each_record(paths, |r| {
+        if r.reason.is_failure()
+            && let Some(ip) = r.sending_ip
+        {
+            *out.entry(ip).or_insert(0) += 1;
         }
-    };
-    for f in files {
-        for item in input::messages(&f) {
-            if let Ok(b) = item.bytes {
-                count(&b);
-            }
-        }
-    }
+    });
     out
 }
 
