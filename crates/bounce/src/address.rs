@@ -121,13 +121,7 @@ fn is_plain_address(s: &str) -> bool {
             t[b] = (b as u8).is_ascii_alphanumeric();
             b += 1;
         }
-        let special = b"!#$%&'*+/=?^_`{|}~.-";
-        let mut i = 0;
-        while i < special.len() {
-            t[special[i] as usize] = true;
-            i += 1;
-        }
-        t
+        crate::with_bytes(t, b"!#$%&'*+/=?^_`{|}~.-")
     };
     let b = s.as_bytes();
     let Some(at) = memchr::memchr(b'@', b) else {

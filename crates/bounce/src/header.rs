@@ -410,13 +410,7 @@ static STEERS: [bool; 256] = {
         t[b] = true;
         b += 1;
     }
-    let steering = b" \t\n/;=\"\\()*\r";
-    let mut k = 0;
-    while k < steering.len() {
-        t[steering[k] as usize] = true;
-        k += 1;
-    }
-    t
+    crate::with_bytes(t, b" \t\n/;=\"\\()*\r")
 };
 
 /// The addresses of a parsed address field, each `None` where an entry has

@@ -987,6 +987,17 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
     None
 }
 
+/// `table` with the entries of `bytes` set: the listed bytes of a
+/// hand-written scanner's byte class, on top of the ranges it starts from.
+const fn with_bytes(mut table: [bool; 256], bytes: &[u8]) -> [bool; 256] {
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
 /// `text.contains(phrase)` for a phrase of over 32 bytes, looked for only
 /// where its last 32 bytes are: `str::contains` searches for a needle of up
 /// to 32 bytes with SIMD, but builds a two-way searcher (about 1,000
