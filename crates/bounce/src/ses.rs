@@ -4,14 +4,22 @@
 use crate::record::Action;
 use crate::{Draft, Reason};
 use serde_json::Value;
+use std::sync::LazyLock;
 
 /// Drafts from an SES JSON notification in `text`, if there is one: the
 /// notification itself (SNS "raw message delivery"), or the SNS envelope
 /// that carries it as a string in its `Message` field.
 pub(crate) fn parse(text: &str) -> Option<Vec<Draft>> {
     // Both forms name the notification's type (escaped in an envelope).
-    let names = |w: &[u8]| memchr::memmem::find(text.as_bytes(), w).is_some();
-    if !names(b"notificationType") && !names(b"eventType") {
+    // The searchers are built once: `memmem::find` builds its searcher again
+    // on every call, and every bounce that is not a DSN comes here.
+    static NAMES: LazyLock<[memchr::memmem::Finder<'static>; 2]> = LazyLock::new(|| {
+        [
+            memchr::memmem::Finder::new(b"notificationType"),
+            memchr::memmem::Finder::new(b"eventType"),
+        ]
+    });
+    if NAMES.iter().all(|n| n.find(text.as_bytes()).is_none()) {
         return None;
     }
     match sns_message(text) {
