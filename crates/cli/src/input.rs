@@ -298,12 +298,16 @@ impl Mbox {
 
 /// Undo mboxrd quoting: a line `>From ` becomes `From `.
 fn unquote(msg: &mut Vec<u8>, eol: u8) {
-    let quoted: &[u8] = if eol == b'\r' {
-        b"\r>From "
-    } else {
-        b"\n>From "
-    };
-    if !msg.starts_with(b">From ") && memchr::memmem::find(msg, quoted).is_none() {
+    // Built once: `memmem::find` would build its searcher for every message.
+    static QUOTED: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+        std::sync::LazyLock::new(|| {
+            [
+                memchr::memmem::Finder::new(b"\n>From "),
+                memchr::memmem::Finder::new(b"\r>From "),
+            ]
+        });
+    let quoted = &QUOTED[usize::from(eol == b'\r')];
+    if !msg.starts_with(b">From ") && quoted.find(msg).is_none() {
         return;
     }
     let mut out = Vec::with_capacity(msg.len());
