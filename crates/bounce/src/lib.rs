@@ -27,6 +27,7 @@ mod address;
 mod blocklist;
 mod classify;
 mod dsn;
+mod find;
 mod header;
 mod ip;
 mod listserv;
@@ -329,7 +330,9 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
                 // The human-readable text often says more than the DSN field
                 // (Postfix adds "(in reply to RCPT TO command)").
                 let dsn_said = text::collapse(&d.diagnostic).to_lowercase();
-                if d.diagnostic.is_empty() || t.diagnostic.to_lowercase().contains(&dsn_said) {
+                if d.diagnostic.is_empty()
+                    || find::contains(&t.diagnostic.to_lowercase(), &dsn_said)
+                {
                     d.diagnostic = t.diagnostic.clone();
                 } else if single {
                     d.diagnostic = format!("{} {}", t.diagnostic, d.diagnostic);
@@ -348,7 +351,7 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             if let Some(c) = &r.status_comment {
                 if d.diagnostic.is_empty() {
                     d.diagnostic = c.clone();
-                } else if !d.diagnostic.to_lowercase().contains(&c.to_lowercase()) {
+                } else if !find::contains(&d.diagnostic.to_lowercase(), &c.to_lowercase()) {
                     d.diagnostic = format!("{} ({c})", d.diagnostic);
                 }
             }

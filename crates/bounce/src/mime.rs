@@ -20,6 +20,7 @@
 //! It is written here, not taken from a crate, for speed alone: this was a
 //! third of the engine's instructions (see `docs/engine-speed.md`).
 
+use crate::find::Needle;
 use crate::header::{Fields, Level};
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::parsers::MessageStream;
@@ -243,49 +244,6 @@ fn decode_qp<'a>(stream: &mut MessageStream<'a>, boundary: &[u8]) -> (usize, Cow
     (start + next.end, Cow::Owned(buf))
 }
 
-/// The search for one `--boundary`. A `memmem` searcher costs about 2,700
-/// instructions to build for a boundary of the usual 30-70 bytes (more
-/// than the search through a short part, and it is built once a message)
-/// but a few hundred for its first [`BoundarySearch::PREFIX`] bytes: the
-/// prefix is searched for, and each place it occurs is checked for the
-/// whole. Text where the prefix keeps occurring without the rest
-/// (a boundary of dashes in a body of dashes) switches to the searcher for
-/// the whole after [`BoundarySearch::CHECKS`] misses, which keeps the
-/// search linear.
-struct BoundarySearch {
-    /// `--` and the boundary.
-    needle: Vec<u8>,
-    /// The searcher for the first `PREFIX` bytes of `needle`.
-    prefix: memchr::memmem::Finder<'static>,
-}
-
-impl BoundarySearch {
-    const PREFIX: usize = 8;
-    const CHECKS: usize = 32;
-
-    fn new(boundary: &[u8]) -> BoundarySearch {
-        let mut needle = Vec::with_capacity(boundary.len() + 2);
-        needle.extend_from_slice(b"--");
-        needle.extend_from_slice(boundary);
-        let prefix =
-            memchr::memmem::Finder::new(&needle[..needle.len().min(Self::PREFIX)]).into_owned();
-        BoundarySearch { needle, prefix }
-    }
-
-    /// Where the first `--boundary` in `text` starts.
-    fn find(&self, text: &[u8]) -> Option<usize> {
-        let mut from = 0;
-        for _ in 0..Self::CHECKS {
-            let at = from + self.prefix.find(&text[from..])?;
-            if text[at..].starts_with(&self.needle) {
-                return Some(at);
-            }
-            from = at + 1;
-        }
-        memchr::memmem::find(&text[from..], &self.needle).map(|i| from + i)
-    }
-}
-
 /// The next `--boundary` in `rest`, found wherever it is (as mail-parser
 /// finds it, not only at the start of a line).
 struct NextBoundary {
@@ -301,17 +259,23 @@ struct NextBoundary {
 fn next_boundary(rest: &[u8], boundary: &[u8]) -> Option<NextBoundary> {
     thread_local! {
         /// The searcher for the last boundary looked for: a message's parts
-        /// all end at the same one.
-        static LAST: std::cell::RefCell<Option<BoundarySearch>> =
+        /// all end at the same one. (A `memmem` searcher for a whole
+        /// boundary of the usual 30-70 bytes costs about 2,700 instructions
+        /// to build, more than the search through a short part: see
+        /// [`Needle`].)
+        static LAST: std::cell::RefCell<Option<Needle<'static>>> =
             const { std::cell::RefCell::new(None) };
     }
     let needle_len = boundary.len() + 2;
     let at = LAST.with_borrow_mut(|last| {
         let reuse = last
             .as_ref()
-            .is_some_and(|s| s.needle.strip_prefix(b"--") == Some(boundary));
+            .is_some_and(|s| s.bytes().strip_prefix(b"--") == Some(boundary));
         if !reuse {
-            *last = Some(BoundarySearch::new(boundary));
+            let mut needle = Vec::with_capacity(boundary.len() + 2);
+            needle.extend_from_slice(b"--");
+            needle.extend_from_slice(boundary);
+            *last = Some(Needle::new(needle));
         }
         last.as_ref().and_then(|s| s.find(rest))
     })?;
@@ -800,55 +764,6 @@ mod tests {
         ] {
             assert!(!ascii_superset(name), "{name}");
         }
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::test_runner::Config::with_cases(4096))]
-        /// The prefix search finds the first `--boundary` where `memmem`
-        /// finds it: boundaries longer than the prefix, texts full of the
-        /// prefix without the rest, and past the switch to `memmem`.
-        #[test]
-        fn a_boundary_is_found_where_memmem_finds_it(
-            // Mostly dashes: boundaries like "----=_Part" overlap themselves.
-            boundary in proptest::collection::vec(proptest::sample::select(b"---BA".to_vec()), 0..20),
-            // The text: pieces of the boundary line (its first n bytes, so
-            // that the prefix occurs, overlapping, without the rest) and
-            // stray bytes.
-            pieces in proptest::collection::vec(
-                (0usize..24, proptest::sample::select(b"-BA\n".to_vec())),
-                0..60,
-            ),
-        ) {
-            let mut needle = b"--".to_vec();
-            needle.extend_from_slice(&boundary);
-            let mut text = Vec::new();
-            for (n, byte) in pieces {
-                text.extend_from_slice(&needle[..n.min(needle.len())]);
-                text.push(byte);
-            }
-            proptest::prop_assert_eq!(
-                BoundarySearch::new(&boundary).find(&text),
-                memchr::memmem::find(&text, &needle),
-                "{:?} in {:?}", String::from_utf8_lossy(&needle), String::from_utf8_lossy(&text)
-            );
-        }
-    }
-
-    #[test]
-    fn a_boundary_of_dashes_in_a_body_of_dashes_is_searched_in_linear_time() {
-        // Every byte of the body starts the prefix, and the boundary (60,000
-        // dashes and a "y") is never there: checking it at each of the
-        // 8 million places would compare 500 GB.
-        let mut boundary = vec![b'-'; 60_000];
-        boundary.push(b'y');
-        let body = vec![b'-'; 8 << 20];
-        let t = std::time::Instant::now();
-        assert_eq!(BoundarySearch::new(&boundary).find(&body), None);
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(5),
-            "{:?}",
-            t.elapsed()
-        );
     }
 
     #[test]
