@@ -401,11 +401,9 @@ fn unnamed_recipient<'f>(
     if f.report_type != "delivery-status" || attached_report {
         return None;
     }
-    let [to] = original().to.as_slice() else {
-        return None;
-    };
+    let [to] = <[String; 1]>::try_from(original().to()).ok()?;
     Some(Draft {
-        recipient: to.clone(),
+        recipient: to,
         action: Some(Action::Failed),
         // Nothing says why: not the notification's boilerplate either.
         preset: Some(Reason::Undefined),
@@ -429,7 +427,7 @@ fn from_text<'f>(
     // X-Failed-Recipients (Exim, Google) names the recipients outright,
     // except in Google Workspace's notices about the sender's own setup.
     let named = match (hits.is_empty() && google_sender_notice(f)).then(original) {
-        Some(o) if !o.to.is_empty() => o.to[..1].to_vec(),
+        Some(o) if let Some(first) = o.to().into_iter().next() => vec![first],
         _ => failed_recipients(f),
     };
     // The text's own list of failed addresses wins only when it names the
@@ -887,8 +885,9 @@ fn auto_reply(f: &Flat) -> Option<Draft> {
 struct OriginalHeaders {
     message_id: String,
     sender: String,
-    /// The addresses of the returned message's `To:`.
-    to: Vec<String>,
+    /// The returned message's `To:`, unparsed: two rare decoders read its
+    /// addresses ([`OriginalHeaders::to`]), most messages never.
+    to_field: Option<String>,
     /// `X-Originating-IP`, when it holds an address.
     originating_ip: Option<IpAddr>,
     /// The first public IP of the `Received:` lines, read when first
@@ -936,14 +935,21 @@ impl OriginalHeaders {
             .unwrap_or_default();
         let originating_ip =
             get("X-Originating-IP").and_then(|v| ip::parse(v.trim().trim_matches(['[', ']'])));
-        let to = get("To").map(|v| address::all_in(&v)).unwrap_or_default();
         OriginalHeaders {
             message_id,
             sender,
-            to,
+            to_field: get("To"),
             originating_ip,
             received_ip: Default::default(),
         }
+    }
+
+    /// The addresses of the returned message's `To:`.
+    fn to(&self) -> Vec<String> {
+        self.to_field
+            .as_deref()
+            .map(address::all_in)
+            .unwrap_or_default()
     }
 
     /// The originating public IP: `X-Originating-IP`, else the first
