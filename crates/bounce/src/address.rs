@@ -190,6 +190,27 @@ pub(crate) fn all_in(text: &str) -> Vec<String> {
     out
 }
 
+/// The first address in `text`: `ADDR_RE.find(text)`, read directly when
+/// the text is one address, bare or in angle brackets after a name with no
+/// `@` (`<a@b.jp>`, `Neko <a@b.jp>`, the usual `Return-Path:` and `From:`
+/// values): the regex costs about 4,500 instructions a search on such a
+/// value. No address can start before the `<` (neither it nor a space is
+/// a local-part character, and the name holds no `@`), and the `>` ends
+/// it, so the pattern finds the bracketed address whole; a proptest holds
+/// the two equal.
+pub(crate) fn first_in(text: &str) -> Option<&str> {
+    let t = text.trim();
+    let one = match t.find('<') {
+        None => t,
+        Some(i) if !t[..i].contains('@') => t[i + 1..].split('>').next().unwrap_or(""),
+        Some(_) => "",
+    };
+    if is_plain_address(one) {
+        return Some(one);
+    }
+    ADDR_RE.find(text).map(|m| m.as_str())
+}
+
 /// Strip brackets, quotes, `mailto:` and trailing punctuation; keep the address.
 pub(crate) fn clean(s: &str) -> String {
     // (Only a text with a quote can hold a quoted local part.)
@@ -309,6 +330,27 @@ mod tests {
             let s = format!("{head}{local}{at}{domain}{tld}{tail}");
             let whole = ADDR_RE.find(&s).is_some_and(|m| m.start() == 0 && m.end() == s.len());
             proptest::prop_assert_eq!(is_plain_address(&s), whole, "{:?}", s);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(4096))]
+        #[test]
+        fn the_first_address_is_the_patterns(
+            name in proptest::sample::select(vec![
+                "", "", "Neko ", "\"Neko, Nyaan\" ", "neko@example.jp ", "x@y ", "<", "a<b ",
+                "\u{a0}", "Neko\t",
+            ]),
+            open in proptest::sample::select(vec!["<", "<", "", "<<", " <"]),
+            local in proptest::sample::select(vec!["neko", "a.b", "", ".", "a b", "x+y", "é"]),
+            at in proptest::sample::select(vec!["@", "@", "", "@@"]),
+            domain in proptest::sample::select(vec![
+                "example.jp", "a.b.c", "jp", "a-.jp", "x.1a", "ex ample.jp", "example.jp.", "é.jp",
+            ]),
+            close in proptest::sample::select(vec![">", ">", "", ">>", "> (x@y.jp)", " ", ">\n"]),
+        ) {
+            let s = format!("{name}{open}{local}{at}{domain}{close}");
+            proptest::prop_assert_eq!(first_in(&s), ADDR_RE.find(&s).map(|m| m.as_str()), "{:?}", s);
         }
     }
 

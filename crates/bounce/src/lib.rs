@@ -930,7 +930,7 @@ impl OriginalHeaders {
             .unwrap_or_default();
         let sender = get("Return-Path")
             .or_else(|| get("From"))
-            .and_then(|v| address::ADDR_RE.find(&v).map(|m| m.as_str().to_string()))
+            .and_then(|v| address::first_in(&v).map(str::to_string))
             .or_else(|| f.to.first().cloned())
             .unwrap_or_default();
         let originating_ip =
