@@ -209,7 +209,7 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
     // Whether the continuation lines that follow belong to the last kept field.
     let mut open = false;
     for line in crate::text::lines(text) {
-        if line.starts_with([' ', '\t']) {
+        if matches!(line.as_bytes().first(), Some(b' ' | b'\t')) {
             if open
                 && let Some(last) = out.last_mut()
                 && !line.trim().is_empty()
@@ -221,7 +221,7 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
         }
         open = false;
         if let Some((n, v)) = split_field(line) {
-            let n = n.trim();
+            let n = trim(n);
             if !n.is_empty()
                 && n.len() < 40
                 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -234,6 +234,17 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
         // A line that is neither a field nor a continuation ends folding.
     }
     out
+}
+
+/// `s.trim()`, without looking up Unicode white space when `s` starts and
+/// ends with ASCII that is not white space (a field name, nearly always).
+fn trim(s: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
 }
 
 /// `line.split_once(':')`, with `memchr`: the standard library's search
