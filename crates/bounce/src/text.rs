@@ -60,24 +60,28 @@ static ADDR_THEN_ERROR_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// The lines that lead with the address, in three shapes tried in this
 /// order (three patterns, not one with three alternatives: the capture
-/// run on the one that matched is then a third of the work):
+/// run on the one that matched is then a third of the work). Each pattern
+/// stops at the first character of the text after the address, which runs
+/// to the end of the line: as `.*$` would match the rest of any line (it
+/// holds no line feed), the lines matched and the captures are the same as
+/// with it, and the capture run stops there instead of walking the line.
 /// `<addr>: text` (or `* [addr]: text`), ...
 static LEADING_BRACKETED_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"^\s*(?:[0-9]+\.\s*|\*\s+)?(?:<({a})>|\[({a})\])\s*(?::|\.\.\.|,)?\s*(\S.*)$"#,
+        r#"^\s*(?:[0-9]+\.\s*|\*\s+)?(?:<({a})>|\[({a})\])\s*(?::|\.\.\.|,)?\s*(\S)"#,
         a = ADDR_RE.as_str()
     ))
     .unwrap()
 });
 /// ... `addr: text`, ...
 static LEADING_COLON_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r#"^\s*({}):\s+(\S.*)$"#, ADDR_RE.as_str())).unwrap());
+    LazyLock::new(|| Regex::new(&format!(r#"^\s*({}):\s+(\S)"#, ADDR_RE.as_str())).unwrap());
 /// ... and Exchange 2003's `addr on <date>`, where the address may be the
 /// SMTP part of an X.400 one (`c=US;a= ;p=ORG;o=Site;dda:SMTP=addr; on
 /// Fri, 4 Oct 2002`).
 static LEADING_ON_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"^\s*(?:c=[^@\n]*?:[Ss][Mm][Tt][Pp]=)?({});?\s+on\s+\S.*$"#,
+        r#"^\s*(?:c=[^@\n]*?:[Ss][Mm][Tt][Pp]=)?({});?\s+on\s+\S"#,
         ADDR_RE.as_str()
     ))
     .unwrap()
@@ -452,7 +456,8 @@ fn glued_to_east_asian_words(address: &str) -> bool {
 /// one of the three leading shapes ([`SHAPES`] 2-4, the first that
 /// matched), read by that shape's pattern alone.
 fn leading<'l>(shapes: &regex::SetMatches, line: &'l str) -> Option<(&'l str, &'l str)> {
-    let text = |m: Option<regex::Match<'l>>| m.map_or("", |m| m.as_str());
+    // The text: from its first character to the end of the line.
+    let text = |m: Option<regex::Match<'l>>| m.map_or("", |m| &line[m.start()..]);
     if shapes.matched(2) {
         let c = LEADING_BRACKETED_RE.captures(line)?;
         Some((c.get(1).or(c.get(2))?.as_str(), text(c.get(3))))
@@ -959,6 +964,61 @@ fn trim_diagnostic(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `leading` gave when its patterns ran to the line's end
+    /// (`(\S.*)$`, `\S.*$`), capturing the text whole.
+    fn old_leading<'l>(line: &'l str) -> Option<(&'l str, &'l str)> {
+        let whole = |head: &Regex| {
+            let p = head.as_str();
+            Regex::new(&match p.strip_suffix(r"(\S)") {
+                Some(h) => format!(r"{h}(\S.*)$"),
+                None => format!("{p}.*$"),
+            })
+            .unwrap()
+        };
+        let text = |m: Option<regex::Match<'l>>| m.map_or("", |m| m.as_str());
+        if let Some(c) = whole(&LEADING_BRACKETED_RE).captures(line) {
+            return Some((c.get(1).or(c.get(2))?.as_str(), text(c.get(3))));
+        }
+        if let Some(c) = whole(&LEADING_COLON_RE).captures(line) {
+            return Some((c.get(1)?.as_str(), text(c.get(2))));
+        }
+        Some((whole(&LEADING_ON_RE).captures(line)?.get(1)?.as_str(), ""))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2048))]
+        /// The leading-address patterns stop at the text's first character
+        /// and take the rest of the line as the text: the same address and
+        /// text as when they ran to the line's end.
+        #[test]
+        fn leading_shapes_read_what_the_whole_line_patterns_did(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "<", ">", "[", "]", "neko@example.jp", "a@b", ":", "...", ",", " ", " ", "\t",
+                "\u{a0}", "1. ", "* ", " on ", "Fri, 4 Oct", "c=US;a= ;p=O;dda:SMTP=",
+                "User unknown", ";", "\r",
+            ]), 0..10)
+        ) {
+            let line: String = pieces.concat();
+            let shapes = SHAPES.matches(&line);
+            let ours = if shapes.matched(2) || shapes.matched(3) || shapes.matched(4) {
+                leading(&shapes, &line)
+            } else {
+                None
+            };
+            proptest::prop_assert_eq!(ours, old_leading(&line), "{:?}", line);
+        }
+    }
+
+    #[test]
+    fn a_leading_address_and_its_text() {
+        let l = "<neko@example.jp>: 550 User unknown";
+        assert_eq!(
+            old_leading(l),
+            Some(("neko@example.jp", "550 User unknown"))
+        );
+        assert_eq!(leading(&SHAPES.matches(l), l), old_leading(l));
+    }
 
     /// What `collapse` was for all text: the words of `split_whitespace`.
     fn old_collapse(s: &str) -> String {
