@@ -272,7 +272,7 @@ fn next_boundary(rest: &[u8], boundary: &[u8]) -> Option<NextBoundary> {
             .as_ref()
             .is_some_and(|s| s.bytes().strip_prefix(b"--") == Some(boundary));
         if !reuse {
-            let mut needle = Vec::with_capacity(boundary.len() + 2);
+            let mut needle = Vec::with_capacity(needle_len);
             needle.extend_from_slice(b"--");
             needle.extend_from_slice(boundary);
             *last = Some(Needle::new(needle));
