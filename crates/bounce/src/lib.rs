@@ -1230,7 +1230,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
     }
     if d.diagnostic.is_empty() && d.preset.is_none() {
         // Nothing per recipient: the notification's own words are all there is.
-        d.diagnostic = text::collapse(&text::without_quoted_headers(f.note()))
+        d.diagnostic = text::collapse_unquoted(f.note())
             .chars()
             .take(1000)
             .collect();

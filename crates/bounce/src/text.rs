@@ -579,7 +579,7 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
             .map(|m| clean(sentence_address(m.as_str())))
             .find(|a| !excluded(a))
         {
-            let body = collapse(&without_quoted_headers(note));
+            let body = collapse_unquoted(note);
             hits.push(hit(address, &body, note));
         }
         return hits;
@@ -687,13 +687,9 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
             hits.push(hit(addr, &collapse(&whole), &whole));
         } else if let Some(p) = &preamble {
             let text = format!("{p}\n{block}");
-            hits.push(hit(addr, &collapse(&without_quoted_headers(&text)), &text));
+            hits.push(hit(addr, &collapse_unquoted(&text), &text));
         } else {
-            hits.push(hit(
-                addr,
-                &collapse(&without_quoted_headers(&block)),
-                &block,
-            ));
+            hits.push(hit(addr, &collapse_unquoted(&block), &block));
         }
     }
     hits
@@ -704,23 +700,25 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
 /// subject is not the notice's to keep, and a version number in it
 /// ("RELEASED Mailman 2.0.12") would read as a status code.
 pub(crate) fn without_quoted_headers(note: &str) -> String {
+    let mut out = String::with_capacity(note.len());
+    for line in lines(note).filter(|l| !quotes_a_header(l)) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Whether `line` quotes the returned message's subject or a date.
+fn quotes_a_header(line: &str) -> bool {
     // Not "From:" and "To:": qmail-ldap writes its verdict on a "From: <a>
     // RCPT: <b> ..." line, and an address line is no subject to hide.
     const QUOTED: [&str; 3] = ["subject:", "sent:", "date:"];
-    let mut out = String::with_capacity(note.len());
-    for line in lines(note) {
-        // Also when listed: "\t* Subject: ...".
-        let t = line.trim_start();
-        let t = t.strip_prefix("* ").unwrap_or(t).trim_start().as_bytes();
-        let quoted = QUOTED
-            .iter()
-            .any(|q| t.len() >= q.len() && t[..q.len()].eq_ignore_ascii_case(q.as_bytes()));
-        if !quoted {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
+    // Also when listed: "\t* Subject: ...".
+    let t = line.trim_start();
+    let t = t.strip_prefix("* ").unwrap_or(t).trim_start().as_bytes();
+    QUOTED
+        .iter()
+        .any(|q| t.len() >= q.len() && t[..q.len()].eq_ignore_ascii_case(q.as_bytes()))
 }
 
 /// Sendmail's per-recipient summary after a transcript: `554 <a>... text`.
@@ -896,63 +894,91 @@ fn command_word(line: &str) -> Option<Command> {
 /// without decoding characters or splitting words as `split_whitespace`
 /// does. This runs over every diagnostic and notification.
 pub(crate) fn collapse(s: &str) -> String {
-    if !s.is_ascii() {
-        return join_words(s.split_whitespace(), s.len());
-    }
-    let b = s.as_bytes();
-    // `char::is_whitespace` in ASCII (with the vertical tab, which
-    // `u8::is_ascii_whitespace` leaves out); all are at most b' '.
-    let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-    let mut out: Vec<u8> = Vec::with_capacity(b.len().min(4096));
-    let mut i = 0;
-    loop {
-        // White space before the next run.
-        while i < b.len() && space(b[i]) {
-            i += 1;
-        }
-        if i == b.len() {
-            break;
-        }
-        // The run: words separated by single spaces.
-        let start = i;
-        while i < b.len() {
-            let c = b[i];
-            if c > b' ' || !space(c) {
-                i += 1;
-            } else if c == b' ' && b.get(i + 1).is_some_and(|&n| !space(n)) {
-                i += 2;
-            } else {
-                break;
-            }
-        }
-        if !out.is_empty() {
-            out.push(b' ');
-        }
-        out.extend_from_slice(&b[start..i]);
-        if out.len() > 4000 {
-            // Stop after the word that went past 4,000 bytes.
-            if let Some(cut) = memchr::memchr(b' ', &out[4001..]) {
-                out.truncate(4001 + cut);
-            }
-            break;
-        }
-    }
-    // ASCII in, ASCII out.
-    String::from_utf8(out).unwrap_or_default()
+    let mut words = Collapsed::with_capacity(s.len());
+    words.push(s);
+    words.out
 }
 
-fn join_words<'a>(words: impl Iterator<Item = &'a str>, len: usize) -> String {
-    let mut out = String::with_capacity(len.min(4096));
-    for w in words {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(w);
-        if out.len() > 4000 {
+/// [`collapse`] of [`without_quoted_headers`], without the copy between:
+/// the lines that are kept are collapsed as they are read.
+pub(crate) fn collapse_unquoted(note: &str) -> String {
+    let mut words = Collapsed::with_capacity(note.len());
+    for line in lines(note).filter(|l| !quotes_a_header(l)) {
+        if !words.push(line) {
             break;
         }
     }
-    out
+    words.out
+}
+
+/// Words joined by single spaces, from texts fed in order: what
+/// [`collapse`] makes of them one after the other, white space between.
+struct Collapsed {
+    out: String,
+}
+
+impl Collapsed {
+    fn with_capacity(len: usize) -> Collapsed {
+        Collapsed {
+            out: String::with_capacity(len.min(4096)),
+        }
+    }
+
+    /// Add the words of `s`; false once past 4,000 bytes (the word that
+    /// went past them is the last).
+    fn push(&mut self, s: &str) -> bool {
+        if !s.is_ascii() {
+            for w in s.split_whitespace() {
+                if !self.out.is_empty() {
+                    self.out.push(' ');
+                }
+                self.out.push_str(w);
+                if self.out.len() > 4000 {
+                    return false;
+                }
+            }
+            return true;
+        }
+        let b = s.as_bytes();
+        // `char::is_whitespace` in ASCII (with the vertical tab, which
+        // `u8::is_ascii_whitespace` leaves out); all are at most b' '.
+        let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+        let mut i = 0;
+        loop {
+            // White space before the next run.
+            while i < b.len() && space(b[i]) {
+                i += 1;
+            }
+            if i == b.len() {
+                return true;
+            }
+            // The run: words separated by single spaces.
+            let start = i;
+            while i < b.len() {
+                let c = b[i];
+                if c > b' ' || !space(c) {
+                    i += 1;
+                } else if c == b' ' && b.get(i + 1).is_some_and(|&n| !space(n)) {
+                    i += 2;
+                } else {
+                    break;
+                }
+            }
+            if !self.out.is_empty() {
+                self.out.push(' ');
+            }
+            // (ASCII: the run ends on a character boundary.)
+            self.out.push_str(&s[start..i]);
+            if self.out.len() > 4000 {
+                // Stop after the word that went past 4,000 bytes (a space
+                // is a character boundary).
+                if let Some(cut) = memchr::memchr(b' ', &self.out.as_bytes()[4001..]) {
+                    self.out.truncate(4001 + cut);
+                }
+                return false;
+            }
+        }
+    }
 }
 
 fn trim_diagnostic(s: &str) -> String {
@@ -1023,6 +1049,58 @@ mod tests {
     /// What `collapse` was for all text: the words of `split_whitespace`.
     fn old_collapse(s: &str) -> String {
         join_words(s.split_whitespace(), s.len())
+    }
+
+    /// The words joined by single spaces, up to the one that goes past
+    /// 4,000 bytes.
+    fn join_words<'a>(words: impl Iterator<Item = &'a str>, len: usize) -> String {
+        let mut out = String::with_capacity(len.min(4096));
+        for w in words {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
+            if out.len() > 4000 {
+                break;
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Collapsing the kept lines as they are read is collapsing the
+        /// text without its quoted headers: ASCII and other text, quoted
+        /// lines anywhere, and texts long enough to stop at 4,000 bytes.
+        #[test]
+        fn collapsing_unquoted_lines_is_collapsing_the_unquoted_text(
+            lines in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "", "  ", "* ", "\t", "\u{a0}", "Subject: ", "subject:", "Date: ", "Sent:",
+                        "To: ", "a", "550 5.1.1 ", "é ",
+                    ]),
+                    proptest::sample::select(vec![
+                        "Nyaan", "user  unknown", "  x  y ", "", "日本語 テキスト", "\r",
+                    ]),
+                    0usize..3,
+                ),
+                0..40,
+            )
+        ) {
+            // Now and then a long line, to reach the 4,000-byte stop.
+            let text: String = lines
+                .iter()
+                .map(|(head, words, long)| {
+                    let tail = if *long == 2 { "word ".repeat(300) } else { String::new() };
+                    format!("{head}{words} {tail}\n")
+                })
+                .collect();
+            proptest::prop_assert_eq!(
+                collapse_unquoted(&text),
+                collapse(&without_quoted_headers(&text)),
+                "{:?}", text
+            );
+        }
     }
 
     proptest::proptest! {
