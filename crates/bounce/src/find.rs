@@ -55,16 +55,20 @@ impl<'n> Needle<'n> {
     }
 }
 
-/// `text.contains(needle)`, for a needle looked for once.
+/// `text.contains(needle)`, for a needle looked for once. The standard
+/// library searches for a needle of up to 32 bytes with SIMD and builds
+/// nothing; a longer one is looked for only where its last 32 bytes are
+/// (most such phrases are not there at all), then by a [`Needle`].
 pub(crate) fn contains(text: &str, needle: &str) -> bool {
-    if needle.len() <= 32 {
-        // The standard library searches for a short needle with SIMD and
-        // builds nothing.
-        return text.contains(needle);
+    match needle.get(needle.len().saturating_sub(32)..) {
+        Some(tail) if tail.len() < needle.len() => {
+            text.contains(tail)
+                && Needle::new(needle.as_bytes())
+                    .find(text.as_bytes())
+                    .is_some()
+        }
+        _ => text.contains(needle),
     }
-    Needle::new(needle.as_bytes())
-        .find(text.as_bytes())
-        .is_some()
 }
 
 #[cfg(test)]
@@ -137,5 +141,15 @@ mod tests {
                 "{needle:?} in {text:?}"
             );
         }
+        let long = "retry time not reached for any host after a long failure period";
+        let text = format!("550 {long}.");
+        assert!(contains(&text, long));
+        // Its last 32 bytes alone are not the phrase.
+        assert!(!contains("any host after a long failure period", long));
+        assert!(!contains("retry time not reached for any host", long));
+        // Short phrases (up to 32 bytes) as they are.
+        assert!(contains("a mailbox is full", "mailbox is full"));
+        assert!(!contains("a mailbox", "mailbox is full"));
+        assert!(contains("x", ""));
     }
 }
