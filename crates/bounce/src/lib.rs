@@ -30,6 +30,7 @@ mod dsn;
 mod find;
 mod header;
 mod ip;
+mod lazy;
 mod listserv;
 mod message;
 mod mime;
