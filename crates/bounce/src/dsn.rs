@@ -4,6 +4,7 @@
 use crate::Reason;
 use crate::record::Action;
 use crate::status;
+use crate::text::trim;
 
 /// Per-message fields of a DSN.
 #[derive(Debug, Default, Clone)]
@@ -116,7 +117,7 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
                 r.status_comment = value
                     .split_once('(')
                     .and_then(|(_, c)| c.rsplit_once(')'))
-                    .map(|(c, _)| c.trim().to_string())
+                    .map(|(c, _)| trim(c).to_string())
                     .filter(|c| {
                         let l = c.to_ascii_lowercase();
                         !l.is_empty()
@@ -144,11 +145,11 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
             "diagnostic-code" => {
                 let (t, v) = split_type(value);
                 r.diagnostic_type = t.to_ascii_uppercase();
-                r.diagnostic = v.trim().to_string();
+                r.diagnostic = trim(v).to_string();
             }
             "last-attempt-date" => r.last_attempt = parse_date(value),
             "x-powermta-bouncecategory" => {
-                let v = value.trim().to_ascii_lowercase();
+                let v = trim(value).to_ascii_lowercase();
                 r.category = POWERMTA_CATEGORIES
                     .iter()
                     .find(|(c, _)| *c == v)
@@ -179,7 +180,7 @@ fn groups(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     for line in crate::text::line_spans(text) {
-        if text[line.clone()].trim().is_empty() {
+        if trim(&text[line.clone()]).is_empty() {
             if let Some(s) = start.take() {
                 out.push(&text[s..line.start]);
             }
@@ -212,10 +213,10 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
         if matches!(line.as_bytes().first(), Some(b' ' | b'\t')) {
             if open
                 && let Some(last) = out.last_mut()
-                && !line.trim().is_empty()
+                && !trim(line).is_empty()
             {
                 last.1.push(' ');
-                last.1.push_str(line.trim());
+                last.1.push_str(trim(line));
             }
             continue;
         }
@@ -227,24 +228,13 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
                 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && keep(n)
             {
-                out.push((n.to_ascii_lowercase(), v.trim().to_string()));
+                out.push((n.to_ascii_lowercase(), trim(v).to_string()));
                 open = true;
             }
         }
         // A line that is neither a field nor a continuation ends folding.
     }
     out
-}
-
-/// `s.trim()`, without looking up Unicode white space when `s` starts and
-/// ends with ASCII that is not white space (a field name, nearly always).
-fn trim(s: &str) -> &str {
-    let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
-    if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
-        s
-    } else {
-        s.trim()
-    }
 }
 
 /// `line.split_once(':')`, with `memchr`: the standard library's search
@@ -255,14 +245,14 @@ pub(crate) fn split_field(line: &str) -> Option<(&str, &str)> {
 
 /// `rfc822; user@example.jp` -> `user@example.jp`.
 fn strip_type(v: &str) -> String {
-    split_type(v).1.trim().to_string()
+    trim(split_type(v).1).to_string()
 }
 
 /// `smtp; 550 ...` -> (`smtp`, `550 ...`). Without a `;`, the type is empty.
 fn split_type(v: &str) -> (&str, &str) {
     match v.split_once(';') {
-        Some((t, rest)) if !t.trim().is_empty() && t.trim().len() <= 16 && !t.contains(' ') => {
-            (t.trim(), rest)
+        Some((t, rest)) if !trim(t).is_empty() && trim(t).len() <= 16 && !t.contains(' ') => {
+            (trim(t), rest)
         }
         _ => ("", v),
     }
@@ -270,7 +260,7 @@ fn split_type(v: &str) -> (&str, &str) {
 
 /// An RFC 5322 date to Unix seconds, as `mail-parser` reads it.
 pub(crate) fn parse_date(v: &str) -> Option<i64> {
-    let v = v.trim();
+    let v = trim(v);
     canonical_date(v)
         .or_else(|| mail_parser::DateTime::parse_rfc822(v))
         .map(|d| d.to_timestamp())

@@ -980,7 +980,7 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
         } else {
             in_received = false;
             match dsn::split_field(line) {
-                Some((n, v)) if n.trim().eq_ignore_ascii_case("Received") => {
+                Some((n, v)) if text::trim(n).eq_ignore_ascii_case("Received") => {
                     in_received = true;
                     v
                 }

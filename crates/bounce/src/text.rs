@@ -295,6 +295,21 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// `s.trim()`, for the many short lines and field values trimmed on the
+/// way: ASCII white space is taken off byte by byte, and Unicode white
+/// space is looked up only when what is left starts or ends with a byte
+/// that is not printable ASCII (`str::trim` decodes and classifies a
+/// character at each end on every call).
+pub(crate) fn trim(s: &str) -> &str {
+    let t = s.trim_ascii();
+    let plain = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    if t.is_empty() || (plain(t.as_bytes().first()) && plain(t.as_bytes().last())) {
+        t
+    } else {
+        t.trim()
+    }
+}
+
 /// The part of the text before the returned original message.
 pub(crate) fn notification(text: &str) -> &str {
     line_spans(text)
@@ -303,7 +318,7 @@ pub(crate) fn notification(text: &str) -> &str {
 }
 
 fn is_boundary(line: &str) -> bool {
-    let t = line.trim();
+    let t = trim(line);
     // Fast path: every boundary starts with one of these characters.
     match t.as_bytes().first() {
         Some(
@@ -990,6 +1005,26 @@ fn trim_diagnostic(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(4096))]
+        /// [`trim`] is `str::trim`: ASCII and Unicode white space (a
+        /// vertical tab, which `u8::is_ascii_whitespace` leaves, a
+        /// no-break space, an ideographic space) at either end, or none.
+        #[test]
+        fn trim_is_strs_trim(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    " ", "\t", "\r", "\n", "\u{b}", "\u{c}", "\u{a0}", "\u{3000}", "\u{85}",
+                    "a", "-", "é", "語", ":", "",
+                ]),
+                0..8,
+            ),
+        ) {
+            let s: String = pieces.concat();
+            proptest::prop_assert_eq!(trim(&s), s.trim(), "{:?}", s);
+        }
+    }
 
     /// What `leading` gave when its patterns ran to the line's end
     /// (`(\S.*)$`, `\S.*$`), capturing the text whole.
