@@ -223,10 +223,12 @@ pub(crate) fn fields_where(text: &str, keep: impl Fn(&str) -> bool) -> Vec<(Stri
         open = false;
         if let Some((n, v)) = split_field(line) {
             let n = trim(n);
-            if !n.is_empty()
+            // (The caller's test first: for a few names it fails on the
+            // length, before the name's characters are looked at.)
+            if keep(n)
+                && !n.is_empty()
                 && n.len() < 40
                 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && keep(n)
             {
                 out.push((n.to_ascii_lowercase(), trim(v).to_string()));
                 open = true;
