@@ -968,7 +968,7 @@ impl OriginalHeaders {
 
 /// The first public IP in the `Received:` fields of a header block, read
 /// line by line where they are folded (an address never spans a fold).
-/// A field is what `dsn::fields_where` takes for one.
+/// A field is what `dsn::fields` takes for one.
 fn received_public_ip(block: &str) -> Option<IpAddr> {
     let mut in_received = false;
     for line in text::lines(block) {
@@ -979,6 +979,16 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
             line
         } else {
             in_received = false;
+            // A name that starts with visible ASCII starts the line (it is
+            // not trimmed there): only an R can start "Received", and the
+            // other lines are passed over without a look for their colon.
+            if line
+                .as_bytes()
+                .first()
+                .is_some_and(|b| b.is_ascii_graphic() && !b.eq_ignore_ascii_case(&b'r'))
+            {
+                continue;
+            }
             match dsn::split_field(line) {
                 Some((n, v)) if text::trim(n).eq_ignore_ascii_case("Received") => {
                     in_received = true;
@@ -1455,6 +1465,18 @@ Received: from mail.sender.example (mail.sender.example\n\
         // the folded second Received line.
         assert_eq!(received_public_ip(block), "198.51.100.7".parse().ok());
         assert_eq!(received_public_ip("Received: from [10.0.0.1]\n"), None);
+        // The name in any case, after white space that is not a fold (a
+        // CR, a form feed), or spaced from its colon; never another field
+        // whose name ends in it.
+        for line in [
+            "received: from [198.51.100.7]\n",
+            "RECEIVED : from [198.51.100.7]\n",
+            "\rReceived: from [198.51.100.7]\n",
+            "\u{c}Received: from [198.51.100.7]\n",
+        ] {
+            assert_eq!(received_public_ip(line), "198.51.100.7".parse().ok(), "{line:?}");
+        }
+        assert_eq!(received_public_ip("X-Received: from [198.51.100.7]\n"), None);
     }
 
     #[test]
