@@ -458,8 +458,16 @@ fn from_text<'f>(
             exclude.extend(others);
             hits = text::scan(f.note(), &exclude);
         }
-        let context = text::collapse(f.note());
-        let command = Command::find_in(&context);
+        // The whole notice, for a named address the text has no hit for
+        // (read only then).
+        let context = std::cell::OnceCell::new();
+        let context = || {
+            context.get_or_init(|| {
+                let text = text::collapse(f.note());
+                let command = Command::find_in(&text);
+                (text, command)
+            })
+        };
         // Each named address's first hit, by address (case-insensitive).
         let mut first_hit = std::collections::HashMap::new();
         for h in &hits {
@@ -471,11 +479,14 @@ fn from_text<'f>(
                 first_hit
                     .get(&lower(&a))
                     .map(|h| (*h).clone())
-                    .unwrap_or(text::TextHit {
-                        recipient: a,
-                        diagnostic: context.clone(),
-                        command,
-                        ..Default::default()
+                    .unwrap_or_else(|| {
+                        let (diagnostic, command) = context();
+                        text::TextHit {
+                            recipient: a,
+                            diagnostic: diagnostic.clone(),
+                            command: *command,
+                            ..Default::default()
+                        }
                     })
             })
             .collect();
