@@ -1485,9 +1485,16 @@ Received: from mail.sender.example (mail.sender.example\n\
             "\rReceived: from [198.51.100.7]\n",
             "\u{c}Received: from [198.51.100.7]\n",
         ] {
-            assert_eq!(received_public_ip(line), "198.51.100.7".parse().ok(), "{line:?}");
+            assert_eq!(
+                received_public_ip(line),
+                "198.51.100.7".parse().ok(),
+                "{line:?}"
+            );
         }
-        assert_eq!(received_public_ip("X-Received: from [198.51.100.7]\n"), None);
+        assert_eq!(
+            received_public_ip("X-Received: from [198.51.100.7]\n"),
+            None
+        );
     }
 
     #[test]
