@@ -35,6 +35,9 @@ const UNKNOWN: u32 = u32::MAX;
 /// Set in a transition to a match state.
 const MATCH: u32 = 1 << 31;
 
+/// The start state's row: the first a table adds.
+const START: u32 = 0;
+
 /// An overlapping search over a fixed set of patterns (see the module's
 /// documentation).
 pub(crate) struct LazyDfa {
@@ -64,8 +67,6 @@ struct Table {
     nfa_ids: Vec<StateID>,
     /// Each NFA state's row.
     rows: HashMap<StateID, u32>,
-    /// The start state's row.
-    start: u32,
 }
 
 /// The next automaton's [`LazyDfa::id`].
@@ -123,7 +124,7 @@ impl LazyDfa {
             .take()
             .filter(|t| t.owner == self.id)
             .unwrap_or_else(|| Box::new(self.table()));
-        let mut row = table.start;
+        let mut row = START;
         // Where the text read so far ends.
         let mut at = 0;
         while let Some(&b) = text.get(at) {
@@ -138,7 +139,7 @@ impl LazyDfa {
                         Ok(filled) => next = filled,
                         Err(sid) => {
                             at = self.without_table(sid, text, at, &mut found);
-                            row = table.start;
+                            row = START;
                             continue;
                         }
                     }
@@ -204,9 +205,10 @@ impl LazyDfa {
             next: Vec::new(),
             nfa_ids: Vec::new(),
             rows: HashMap::new(),
-            start: 0,
         };
-        table.start = self.add(&mut table, self.start) & !MATCH;
+        // (Not a match state: no pattern is empty.)
+        let start = self.add(&mut table, self.start);
+        debug_assert_eq!(start, START);
         table
     }
 
