@@ -108,21 +108,22 @@ pub(crate) fn may_hold_international(text: &str) -> bool {
     })
 }
 
+/// The bytes of `ADDR_RE`'s local part.
+const LOCAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    crate::with_bytes(t, b"!#$%&'*+/=?^_`{|}~.-")
+};
+
 /// Is all of `s` one [`ADDR_RE`] address? The same answer as asking
 /// whether `ADDR_RE.find(s)` is the whole of `s` (a proptest holds it to
 /// that), read in one pass instead of a regex search: the engine asks it
 /// of every address it cleans or checks, thousands of times a second.
 fn is_plain_address(s: &str) -> bool {
-    /// The bytes of `ADDR_RE`'s local part.
-    const LOCAL: [bool; 256] = {
-        let mut t = [false; 256];
-        let mut b = 0;
-        while b < 256 {
-            t[b] = (b as u8).is_ascii_alphanumeric();
-            b += 1;
-        }
-        crate::with_bytes(t, b"!#$%&'*+/=?^_`{|}~.-")
-    };
     let b = s.as_bytes();
     let Some(at) = memchr::memchr(b'@', b) else {
         return false;
@@ -164,6 +165,30 @@ pub(crate) fn is_address(s: &str) -> bool {
     is_plain_address(s)
         || (s.contains('"') && QUOTED_RE.find(s).is_some_and(whole))
         || is_international(s)
+}
+
+/// Is `s` an address as a delivery report's recipient field may give it?
+/// [`is_address`], or the same local part at any domain name: one label
+/// (`root@localhost`), or a last label of one character (internal and
+/// anonymised names, `a@eu.a.b.c`). The field names the address the server
+/// tried to deliver to, so whatever domain it gives is the recipient's;
+/// free text is searched with the stricter [`ADDR_RE`], where `word@word`
+/// is as often no address at all.
+pub(crate) fn is_field_address(s: &str) -> bool {
+    if is_address(s) {
+        return true;
+    }
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    let label_ok = |l: &[u8]| {
+        l.first().is_some_and(u8::is_ascii_alphanumeric)
+            && l.last().is_some_and(u8::is_ascii_alphanumeric)
+            && l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+    };
+    !local.is_empty()
+        && local.bytes().all(|c| LOCAL[c as usize])
+        && domain.as_bytes().split(|&c| c == b'.').all(label_ok)
 }
 
 /// Every address in `text`, in order (`To:` and `X-Failed-Recipients`
@@ -351,6 +376,34 @@ mod tests {
         ) {
             let s = format!("{name}{open}{local}{at}{domain}{close}");
             proptest::prop_assert_eq!(first_in(&s), ADDR_RE.find(&s).map(|m| m.as_str()), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn a_recipient_field_may_name_any_domain() {
+        for a in [
+            "a.b+c@example.co.jp",
+            "john.smith@eu.a.b.c",
+            "root@localhost",
+            "user@192.0.2.1",
+            "\"neko..nyaan\"@example.org",
+        ] {
+            assert!(is_field_address(a), "{a}");
+        }
+        for s in [
+            "/var/mail/neko",
+            "neko",
+            "@example.jp",
+            "neko@",
+            "neko@-example.jp",
+            "neko@example..jp",
+            "neko@example.jp.",
+            "neko@[192.0.2.1]",
+            "ne ko@example.jp",
+            "${user}@${domain}",
+            "a@b@c",
+        ] {
+            assert!(!is_field_address(s), "{s}");
         }
     }
 

@@ -215,13 +215,30 @@ const TABLE: &[(&str, Blocklist)] = &[
     ("junkemailfilter", Blocklist::JunkEmailFilter),
     ("s5h.net", Blocklist::S5h),
     ("gsmtp", Blocklist::Google),
-    ("blocked using ", Blocklist::Other),
+    (BLOCKED_USING, Blocklist::Other),
     ("dnsbl", Blocklist::Other),
     ("rbl ", Blocklist::Other),
     ("blacklisted by", Blocklist::Other),
     ("is listed on", Blocklist::Other),
     ("is listed at ", Blocklist::Other),
 ];
+
+/// Postfix's words before the DNS zone that listed the client
+/// (`reject_rbl_client`: "Client host [192.0.2.1] blocked using
+/// zen.spamhaus.org").
+const BLOCKED_USING: &str = "blocked using ";
+
+/// Does `rest` start with a DNS zone's name (`zen.spamhaus.org`,
+/// `bl.example.net;`): a word of letters, digits and hyphens with at
+/// least one inner dot?
+fn names_a_zone(rest: &str) -> bool {
+    let word = rest
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.');
+    word.contains('.') && !word.starts_with('.')
+}
 
 /// The table's texts, lower-case: patterns of `crate::rules::COMBINED`,
 /// which finds them in a lower-cased text.
@@ -246,8 +263,13 @@ pub(crate) fn find(text: &str, lower_scan: &Scan<'_>) -> Option<Blocklist> {
 fn named_in(scan: &Scan<'_>) -> Option<Blocklist> {
     let l = scan.text();
     let mut best: Option<Blocklist> = None;
-    for i in scan.blocklists() {
+    for (i, end) in scan.blocklists() {
         let b = TABLE[i].1;
+        // Postfix's "blocked using <zone>" names a DNS zone; "blocked using
+        // spam pattern" is a content filter's words.
+        if TABLE[i].0 == BLOCKED_USING && !names_a_zone(&l[end..]) {
+            continue;
+        }
         if b == Blocklist::Google
             && !(l.contains("reputation") || l.contains("rate limit") || l.contains("unsolicited"))
         {
@@ -282,6 +304,20 @@ mod tests {
             Some(Blocklist::Other)
         );
         assert_eq!(find("550 5.1.1 user unknown"), None);
+        // "blocked using" names a list only when a DNS zone follows it.
+        assert_eq!(
+            find("Client host [192.0.2.1] blocked using bl.example-list.org; see"),
+            Some(Blocklist::Other)
+        );
+        assert_eq!(
+            find("Client host [192.0.2.1] blocked using Bl.Example.Net."),
+            Some(Blocklist::Other)
+        );
+        assert_eq!(
+            find("553 Blocked using spam pattern, your message may contain the spam contents"),
+            None
+        );
+        assert_eq!(find("blocked using .example"), None);
         // Not ASCII: the names are found in the text's ASCII lower case.
         assert_eq!(
             find("受信拒否: blocked using zen.spamhaus.org"),

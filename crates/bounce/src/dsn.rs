@@ -160,18 +160,21 @@ fn recipient(fields: &[(String, String)], msg: &mut MessageFields) -> Option<Rec
             _ => {}
         }
     }
-    let ok = |a: &Option<String>| a.as_deref().is_some_and(crate::address::is_address);
+    // The first field that holds a usual address, else the first that
+    // holds one at an unusual domain (`root@localhost`).
+    let named = [&final_rcpt, &actual, &original];
+    let first = |check: fn(&str) -> bool| {
+        named
+            .iter()
+            .find_map(|a| a.as_deref().filter(|a| check(a)).map(str::to_string))
+    };
     // Not an address ("/var/mail/x", a pipe, a template): the caller may
     // find the address elsewhere (X-Failed-Recipients) or drop the record.
-    r.recipient = if ok(&final_rcpt) {
-        final_rcpt?
-    } else if ok(&actual) {
-        actual?
-    } else if ok(&original) {
-        original?
-    } else {
-        final_rcpt.or(original).unwrap_or_default()
-    };
+    r.recipient = first(crate::address::is_address)
+        .or_else(|| first(crate::address::is_field_address))
+        .or(final_rcpt)
+        .or(original)
+        .unwrap_or_default();
     Some(r)
 }
 

@@ -293,7 +293,7 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
         // A recipient that is not an address: X-Failed-Recipients may name
         // it (Exim); otherwise it is no recipient at all.
         for (i, r) in rcpts.iter_mut().enumerate() {
-            if !address::is_address(&r.recipient) {
+            if !address::is_field_address(&r.recipient) {
                 r.recipient = failed
                     .get(i)
                     .or(failed.first())
@@ -301,7 +301,7 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
                     .unwrap_or_default();
             }
         }
-        rcpts.retain(|r| address::is_address(&r.recipient));
+        rcpts.retain(|r| address::is_field_address(&r.recipient));
         let single = rcpts.len() == 1 && texts.len() == 1;
         for r in rcpts {
             // The text names the same recipient, or (one of each) the
@@ -381,9 +381,22 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
 
 /// The addresses `X-Failed-Recipients` (Exim, Google) names.
 fn failed_recipients(f: &Flat) -> Vec<String> {
-    f.header("X-Failed-Recipients")
-        .map(address::all_in)
-        .unwrap_or_default()
+    // A list of addresses (RFC 5322 `address-list` without names), so any
+    // domain the field gives is the recipient's (`root@localhost`); the
+    // addresses in an item that is more than one are searched for.
+    let Some(value) = f.header("X-Failed-Recipients") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in value.split([',', ' ', '\t', '\r', '\n']) {
+        let whole = address::clean(item);
+        if address::is_field_address(&whole) {
+            out.push(whole);
+        } else {
+            out.extend(address::all_in(item));
+        }
+    }
+    out
 }
 
 /// A delivery report that names no recipient at all (Postfix's "Delivery
@@ -557,11 +570,25 @@ fn text_says_delayed(note_lower: &str) -> bool {
     .any(|p| find::contains(note_lower, p))
 }
 
-/// Addresses that are never the failed recipient: the bounce's own From and To.
+/// Addresses that are never the failed recipient: the bounce's own From and
+/// To, and the sender an Exim notice names.
 fn excluded_addresses(f: &Flat) -> Vec<String> {
+    /// Exim's words before the sender's address when its notice goes to
+    /// someone other than the sender (`errors_to`, an SRS-rewritten return
+    /// path): "A message sent by\n\n  <owner@...>\n\ncould not be delivered".
+    static SENT_BY: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("A message sent by"));
     let mut v = f.to.clone();
     if !f.from.is_empty() {
         v.push(f.from.clone());
+    }
+    let note = f.note();
+    if let Some(at) = SENT_BY.find(note.as_bytes()) {
+        let after = &note[at + SENT_BY.needle().len()..];
+        let until = after.find("could not be delivered").unwrap_or(0);
+        if let Some(sender) = address::first_in(&after[..until]) {
+            v.push(sender.to_string());
+        }
     }
     v
 }

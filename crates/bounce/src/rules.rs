@@ -316,11 +316,12 @@ impl Scan<'_> {
     }
 
     /// The blocklist names in the text (indices into `crate::blocklist`'s
-    /// table), as a leftmost-first search of their own finds them one
-    /// after another ([`leftmost_first`]).
-    pub(crate) fn blocklists(&self) -> impl Iterator<Item = usize> + '_ {
+    /// table, each with where it ends in the text), as a leftmost-first
+    /// search of their own finds them one after another
+    /// ([`leftmost_first`]).
+    pub(crate) fn blocklists(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         let c = &*COMBINED;
-        leftmost_first(self.of(c.starts[2], c.starts[3]).collect()).map(|h| h.id as usize)
+        leftmost_first(self.of(c.starts[2], c.starts[3]).collect()).map(|h| (h.id as usize, h.end))
     }
 
     /// Which of the receiving-service phrases `first..first + len` (ids
@@ -536,7 +537,8 @@ mod tests {
                 proptest::prop_assert_eq!(scan.reporting(decoder), theirs, "{:?}", text);
             }
             // Blocklist names: leftmost-first, one after another.
-            let theirs: Vec<usize> = leftmost.find_iter(&text).map(|m| m.pattern().as_usize()).collect();
+            let theirs: Vec<(usize, usize)> =
+                leftmost.find_iter(&text).map(|m| (m.pattern().as_usize(), m.end())).collect();
             proptest::prop_assert_eq!(scan.blocklists().collect::<Vec<_>>(), theirs, "{:?}", text);
             // Vendor texts: the first listed of every one present.
             let theirs = all

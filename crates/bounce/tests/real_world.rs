@@ -545,6 +545,60 @@ fn x_failed_recipients_and_the_text() {
 }
 
 #[test]
+fn a_recipient_field_may_name_any_domain() {
+    // A delivery report's recipient field is the address the server tried:
+    // an internal or anonymised domain (one-letter last label, one label)
+    // is still the recipient, not a reason to drop the record.
+    for rcpt in ["john.smith@eu.a.b.c", "root@localhost"] {
+        let r = shaped(
+            "Delivery has failed to these recipients or distribution lists:",
+            &format!(
+                "Final-Recipient: rfc822;{rcpt}\nAction: failed\nStatus: 5.2.2\n\
+                 Diagnostic-Code: smtp;552 5.2.2 mailbox full"
+            ),
+            "To: someone@customer.example",
+        );
+        assert_eq!(r.len(), 1, "{rcpt}: {r:?}");
+        assert_eq!(r[0].recipient, rcpt);
+        assert_eq!(r[0].reason, Reason::MailboxFull, "{rcpt}");
+    }
+    // Not an address at all: no record from the field.
+    let r = shaped(
+        "Delivery has failed",
+        "Final-Recipient: rfc822;/var/mail/neko\nAction: failed\nStatus: 5.2.2",
+        "To: a@customer.example, b@customer.example",
+    );
+    assert!(r.is_empty(), "{r:?}");
+}
+
+#[test]
+fn x_failed_recipients_may_name_any_domain() {
+    // Exim names the sender in its text ("A message sent by <x>") and the
+    // failed address in X-Failed-Recipients: the header's address is the
+    // recipient, whatever its domain, and never the sender.
+    let raw = "From: Mail Delivery System <Mailer-Daemon@mx.sender.example>\n\
+               To: SRS0+ab12+sender.example+owner@relay.example\n\
+               Subject: Mail delivery failed\nX-Failed-Recipients: john.b@b.c\n\n\
+               This message was created automatically by mail delivery software.\n\n\
+               A message sent by\n\n  <owner@sender.example>\n\n\
+               could not be delivered to one or more of its recipients. The following\n\
+               address(es) failed:\n\n  john.b@b.c\n    \
+               all hosts have been failing for a long time and were last tried after this message arrived\n";
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].recipient, "john.b@b.c");
+    assert_eq!(r[0].reason, Reason::Expired);
+    // Without the header the text alone names the recipient; the sender
+    // Exim names above it is no recipient.
+    let raw = raw
+        .replace("X-Failed-Recipients: john.b@b.c\n", "")
+        .replace("john.b@b.c", "john.b@customer.example");
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].recipient, "john.b@customer.example");
+}
+
+#[test]
 fn an_address_listed_after_a_double_dash_is_the_recipient() {
     // Mimecast lists the failed address, the problem and the server's
     // words each after "-- " (no delivery-status part in this one).
