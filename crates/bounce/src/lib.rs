@@ -330,13 +330,18 @@ fn from_dsn(f: &Flat) -> Option<(Vec<Draft>, Decoder)> {
             if let Some(t) = from_text {
                 // The human-readable text often says more than the DSN field
                 // (Postfix adds "(in reply to RCPT TO command)").
-                let dsn_said = text::collapse(&d.diagnostic).to_lowercase();
-                if d.diagnostic.is_empty()
-                    || find::contains(&t.diagnostic.to_lowercase(), &dsn_said)
-                {
+                // But a text that is the whole notice (the recipient's
+                // lines carry no code) only stands in for a missing field:
+                // the field says the same without the notice's greeting.
+                if d.diagnostic.is_empty() {
                     d.diagnostic = t.diagnostic.clone();
-                } else if single {
-                    d.diagnostic = format!("{} {}", t.diagnostic, d.diagnostic);
+                } else if !t.whole {
+                    let dsn_said = text::collapse(&d.diagnostic).to_lowercase();
+                    if find::contains(&t.diagnostic.to_lowercase(), &dsn_said) {
+                        d.diagnostic = t.diagnostic.clone();
+                    } else if single {
+                        d.diagnostic = format!("{} {}", t.diagnostic, d.diagnostic);
+                    }
                 }
                 d.command = t.command;
                 if d.remote_mta.is_empty() {

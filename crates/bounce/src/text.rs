@@ -20,6 +20,10 @@ pub(crate) struct TextHit {
     pub diagnostic: String,
     pub command: Option<Command>,
     pub remote_mta: String,
+    /// The diagnostic is the whole notice: the recipient's own lines say
+    /// nothing of what failed (no reply or status code), or only a
+    /// sentence names the recipient.
+    pub whole: bool,
 }
 
 static ALONE_RE: LazyLock<Regex> = LazyLock::new(|| {
@@ -595,7 +599,10 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
             .find(|a| !excluded(a))
         {
             let body = collapse_unquoted(note);
-            hits.push(hit(address, &body, note));
+            hits.push(TextHit {
+                whole: true,
+                ..hit(address, &body, note)
+            });
         }
         return hits;
     }
@@ -699,7 +706,10 @@ fn scan_ascii(note: &str, exclude: &[String]) -> Vec<TextHit> {
     for (addr, block) in blocks {
         if single && weak(&block) {
             let whole = without_quoted_headers(note);
-            hits.push(hit(addr, &collapse(&whole), &whole));
+            hits.push(TextHit {
+                whole: true,
+                ..hit(addr, &collapse(&whole), &whole)
+            });
         } else if let Some(p) = &preamble {
             let text = format!("{p}\n{block}");
             hits.push(hit(addr, &collapse_unquoted(&text), &text));
@@ -828,6 +838,7 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
         diagnostic,
         command,
         remote_mta,
+        whole: false,
     }
 }
 

@@ -572,6 +572,32 @@ fn a_recipient_field_may_name_any_domain() {
 }
 
 #[test]
+fn a_text_with_no_code_does_not_replace_the_reports_diagnostic() {
+    // Postfix's local delivery: the recipient's line in the text carries no
+    // reply or status code, so the text alone would stand for the whole
+    // notice ("This is the mail system at host ..."); the report's own
+    // Diagnostic-Code says what failed, without the greeting.
+    let r = shaped(
+        "This is the mail system at host mx.customer.example.\n\n\
+         I'm sorry to have to inform you that your message could not\n\
+         be delivered to one or more recipients. It's attached below.\n\n\
+                            The mail system\n\n\
+         <buyer@customer.example>: maildir delivery failed: Sorry, the user's maildir has\n    \
+         overdrawn his diskspace quota, please try again later.",
+        "Final-Recipient: rfc822; buyer@customer.example\nAction: failed\nStatus: 5.2.2\n\
+         Diagnostic-Code: X-Postfix; maildir delivery failed: Sorry, the user's maildir\n    \
+         has overdrawn his diskspace quota, please try again later.",
+        "To: buyer@customer.example",
+    );
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(
+        r[0].diagnostic,
+        "maildir delivery failed: Sorry, the user's maildir has overdrawn his diskspace quota, please try again later."
+    );
+    assert_eq!(r[0].reason, Reason::MailboxFull);
+}
+
+#[test]
 fn x_failed_recipients_may_name_any_domain() {
     // Exim names the sender in its text ("A message sent by <x>") and the
     // failed address in X-Failed-Recipients: the header's address is the
