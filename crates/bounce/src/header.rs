@@ -32,6 +32,29 @@ use mail_parser::{Attribute, ContentType, HeaderValue};
 use std::borrow::Cow;
 use std::ops::Range;
 
+/// Does a part's `Content-Type` so far say it holds a message or a
+/// message's header (`message/rfc822`, `message/global`,
+/// `text/rfc822-headers`)?
+fn holds_a_message(f: &Fields<'_>) -> bool {
+    f.content_type
+        .as_ref()
+        .and_then(HeaderValue::as_content_type)
+        .is_some_and(|ct| {
+            let sub = ct.subtype().unwrap_or("");
+            (ct.ctype().eq_ignore_ascii_case("message")
+                && (sub.eq_ignore_ascii_case("rfc822") || sub.eq_ignore_ascii_case("global")))
+                || (ct.ctype().eq_ignore_ascii_case("text")
+                    && sub.eq_ignore_ascii_case("rfc822-headers"))
+        })
+}
+
+/// Is a field name one of a body part's own (`Content-*`, `MIME-Version`)?
+fn is_mime_field(name: &[u8]) -> bool {
+    name.get(..8)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"content-"))
+        || name.eq_ignore_ascii_case(b"mime-version")
+}
+
 /// Which fields a block is read for.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Level {
@@ -546,6 +569,8 @@ fn addresses(data: &[u8], at: usize) -> Option<(Vec<Option<String>>, usize)> {
 /// and whether it ended with a blank line (`parse_headers`' result).
 pub(crate) fn read<'a>(data: &'a [u8], mut at: usize, level: Level) -> (Fields<'a>, usize, bool) {
     let mut f = Fields::default();
+    // Where a message glued to its part's fields starts (see below).
+    let mut message_at = None;
     loop {
         // Between fields: white space is skipped; a line feed ends the block.
         loop {
@@ -564,6 +589,22 @@ pub(crate) fn read<'a>(data: &'a [u8], mut at: usize, level: Level) -> (Fields<'
             }
             Err(None) => return (f, data.len(), false),
         };
+        // A part that holds a message, with no blank line before the
+        // message's own header (apollo.lv's notices: "Content-Type:
+        // message/rfc822" right above "Message-ID: ..."): a second
+        // `Content-Type` is the message's own, and the message starts at
+        // the first field after the part's type that is not a MIME field.
+        // Read on, the message's type (`multipart/alternative`) would be
+        // the part's and its body the notice's text. (Fields of other
+        // kinds alone do not end the part: Exchange Online puts its
+        // `X-Microsoft-*` fields there, then the blank line.)
+        if level == Level::Part && holds_a_message(&f) {
+            if !is_mime_field(name) {
+                message_at.get_or_insert(at);
+            } else if name.eq_ignore_ascii_case(b"content-type") {
+                return (f, message_at.unwrap_or(at), true);
+            }
+        }
         f.any = true;
         let known = Known::of(name).filter(|k| {
             level == Level::Top

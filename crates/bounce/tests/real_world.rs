@@ -598,6 +598,50 @@ fn a_text_with_no_code_does_not_replace_the_reports_diagnostic() {
 }
 
 #[test]
+fn a_returned_message_glued_to_its_parts_fields_stays_the_returned_message() {
+    // No blank line between "Content-Type: message/rfc822" and the
+    // returned message's own header: its `Content-Type` must not become
+    // the part's, nor its body the notice's text (a body is never kept).
+    let glued = |fields: &str| {
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.customer.example\nTo: owner@sender.example\n\
+             Subject: Undeliverable mail\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+             --B\nContent-Type: text/plain\n\n\
+             Failed to deliver to '<buyer@customer.example>'\n\
+             Messages without To: fields are not accepted here\n\n\
+             --B\nContent-Type: message/delivery-status\n\n\
+             Reporting-MTA: dns; mx.customer.example\n\n\
+             Original-Recipient: rfc822;<buyer@customer.example>\n\
+             Final-Recipient: system;<>\nAction: failed\nStatus: 5.0.0\n\n\
+             --B\nContent-Type: message/rfc822\n{fields}\
+             Message-ID: <1234@sender.example>\nFrom: Owner <owner@sender.example>\n\
+             Subject: quarterly prices\nContent-Type: multipart/alternative; boundary=\"A\"\n\n\
+             --A\nContent-Type: text/plain\n\nConfidential body words\n\
+             --A--\n\n--B--\n"
+        );
+        analyze(raw.as_bytes()).unwrap()
+    };
+    // Glued, glued after another MIME field, and Exchange Online's own
+    // fields before the blank line (not glued: the message follows it).
+    for fields in [
+        "",
+        "Content-Description: returned\n",
+        "X-Microsoft-Antispam-Mailbox-Delivery:\n\tabwl:0;wl:0;\n\n",
+    ] {
+        let r = glued(fields);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].recipient, "buyer@customer.example");
+        assert!(
+            !r[0].diagnostic.contains("Confidential"),
+            "{}",
+            r[0].diagnostic
+        );
+        assert_eq!(r[0].message_id, "1234@sender.example");
+    }
+}
+
+#[test]
 fn x_failed_recipients_may_name_any_domain() {
     // Exim names the sender in its text ("A message sent by <x>") and the
     // failed address in X-Failed-Recipients: the header's address is the
