@@ -977,8 +977,12 @@ impl OriginalHeaders {
             .and_then(|v| address::first_in(&v).map(str::to_string))
             .or_else(|| f.to.first().cloned())
             .unwrap_or_default();
-        let originating_ip =
-            get("X-Originating-IP").and_then(|v| ip::parse(v.trim().trim_matches(['[', ']'])));
+        // A webmail's note of the client's address; a private or loopback
+        // one ("127.0.0.1", a sending script's own) says nothing of where
+        // the message came from.
+        let originating_ip = get("X-Originating-IP")
+            .and_then(|v| ip::parse(v.trim().trim_matches(['[', ']'])))
+            .filter(|ip| ip::is_public(*ip));
         OriginalHeaders {
             message_id,
             sender,
@@ -1009,9 +1013,14 @@ impl OriginalHeaders {
     }
 }
 
-/// The first public IP in the `Received:` fields of a header block, read
-/// line by line where they are folded (an address never spans a fold).
-/// A field is what `dsn::fields` takes for one.
+/// The first public IP in the `from` part of the `Received:` fields of a
+/// header block (where the message came from; the `by` part names the
+/// host that received it), read line by line where they are folded (an
+/// address never spans a fold). A field is what `dsn::fields` takes for
+/// one. A field from one of Exchange Online's own servers
+/// (`*.prod.outlook.com`, `*.prod.exchangelabs.com`) is passed over: the
+/// address there is one inside Microsoft's datacentres, never the one the
+/// message came from the Internet on.
 fn received_public_ip(block: &str) -> Option<IpAddr> {
     let mut in_received = false;
     for line in text::lines(block) {
@@ -1034,11 +1043,20 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
             }
             match dsn::split_field(line) {
                 Some((n, v)) if text::trim(n).eq_ignore_ascii_case("Received") => {
-                    in_received = true;
+                    in_received = !from_exchange_online(v);
+                    if !in_received {
+                        continue;
+                    }
                     v
                 }
                 _ => continue,
             }
+        };
+        // Up to the `by` part: once it starts, the rest of the field is
+        // the receiving host's.
+        let (value, by) = match by_part(value) {
+            Some(at) => (&value[..at], true),
+            None => (value, false),
         };
         if let Some(ip) = ip::literals(value)
             .filter_map(|(_, s)| ip::parse(s))
@@ -1046,8 +1064,36 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
         {
             return Some(ip);
         }
+        if by {
+            in_received = false;
+        }
     }
     None
+}
+
+/// Where the `by` part of a `Received:` line starts: the first word `by`
+/// (any case) at the start of the line or after white space or a closing
+/// parenthesis.
+fn by_part(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    memchr::memchr2_iter(b'b', b'B', b).find(|&i| {
+        b.get(i + 1).is_some_and(|c| c.eq_ignore_ascii_case(&b'y'))
+            && b.get(i + 2).is_none_or(u8::is_ascii_whitespace)
+            && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b')' | b']'))
+    })
+}
+
+/// Does a `Received:` value come from one of Exchange Online's own servers
+/// (`from SN6PR01MB1234.namprd01.prod.outlook.com`, `from
+/// HK2PR0101CA2025.apcprd01.prod.exchangelabs.com`)?
+fn from_exchange_online(value: &str) -> bool {
+    let host = text::trim(value)
+        .strip_prefix("from ")
+        .and_then(|rest| rest.split_ascii_whitespace().next())
+        .unwrap_or("")
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    host.ends_with(".prod.outlook.com") || host.ends_with(".prod.exchangelabs.com")
 }
 
 /// `table` with the entries of `bytes` set: the listed bytes of a
