@@ -1022,6 +1022,9 @@ impl OriginalHeaders {
 /// address there is one inside Microsoft's datacentres, never the one the
 /// message came from the Internet on.
 fn received_public_ip(block: &str) -> Option<IpAddr> {
+    // The `from` part of the `Received:` field being read, its lines
+    // joined, and whether one is being read.
+    let mut from = String::new();
     let mut in_received = false;
     for line in text::lines(block) {
         let value = if line.starts_with([' ', '\t']) {
@@ -1030,7 +1033,11 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
             }
             line
         } else {
-            in_received = false;
+            if std::mem::take(&mut in_received)
+                && let Some(ip) = connecting_ip(&from)
+            {
+                return Some(ip);
+            }
             // A name that starts with visible ASCII starts the line (it is
             // not trimmed there): only an R can start "Received", and the
             // other lines are passed over without a look for their colon.
@@ -1047,6 +1054,7 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
                     if !in_received {
                         continue;
                     }
+                    from.clear();
                     v
                 }
                 _ => continue,
@@ -1054,21 +1062,55 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
         };
         // Up to the `by` part: once it starts, the rest of the field is
         // the receiving host's.
-        let (value, by) = match by_part(value) {
-            Some(at) => (&value[..at], true),
-            None => (value, false),
-        };
-        if let Some(ip) = ip::literals(value)
-            .filter_map(|(_, s)| ip::parse(s))
-            .find(|ip| ip::is_public(*ip))
-        {
-            return Some(ip);
-        }
-        if by {
-            in_received = false;
+        match by_part(value) {
+            Some(at) => {
+                from.push_str(&value[..at]);
+                in_received = false;
+                if let Some(ip) = connecting_ip(&from) {
+                    return Some(ip);
+                }
+            }
+            None => {
+                from.push_str(value);
+                from.push(' ');
+            }
         }
     }
+    if in_received {
+        return connecting_ip(&from);
+    }
     None
+}
+
+/// The address the `from` part of a `Received:` field says the message
+/// came from: the first public address in parentheses, where the
+/// receiving server notes the connection (`from mail.example (mail.example
+/// [192.0.2.1])`, `from [192.0.2.9] (host.example [192.0.2.1])`), unless
+/// it is the client's own `HELO` (`helo=[192.0.2.9]`, `(HELO ?192.0.2.9?)`);
+/// else the first public address at all (Exim's `from [192.0.2.1]
+/// (port=51580 helo=...)`).
+fn connecting_ip(from: &str) -> Option<IpAddr> {
+    let mut first = None;
+    for (start, literal) in ip::literals(from) {
+        let Some(ip) = ip::parse(literal).filter(|ip| ip::is_public(*ip)) else {
+            continue;
+        };
+        let before = &from.as_bytes()[..start];
+        let depth = before.iter().fold(0i32, |d, &c| match c {
+            b'(' => d + 1,
+            b')' => d - 1,
+            _ => d,
+        });
+        let before = from[..start].trim_end_matches(['[', '?']).as_bytes();
+        let helo = [b"helo=", b"helo ", b"ehlo=", b"ehlo "].iter().any(|w| {
+            before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(*w)
+        });
+        if depth > 0 && !helo {
+            return Some(ip);
+        }
+        first = first.or(Some(ip));
+    }
+    first
 }
 
 /// Where the `by` part of a `Received:` line starts: the first word `by`

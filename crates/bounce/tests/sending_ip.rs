@@ -209,3 +209,59 @@ fn the_returned_headers_name_the_sender_only_in_a_from_part() {
         ip("203.0.113.84")
     );
 }
+
+#[test]
+fn a_received_field_names_the_connection_not_the_clients_helo() {
+    // The receiving server notes the connection's address in parentheses;
+    // a bracketed address before them, or after HELO, is what the client
+    // called itself.
+    let cases = [
+        // Sendmail, Gmail, Messaging Server: `from [HELO] (rDNS [address])`.
+        (
+            "Received: from [192.0.2.65] (c54.kyoto.example.ne.jp [198.51.100.22])\n\
+             \t(authenticated bits=128)\n\tby nijo.example.co.jp (V8/cf) with ESMTP id v66B\n",
+            "198.51.100.22",
+        ),
+        // qmail: `(HELO ?address?)`, then the client's address.
+        (
+            "Received: from unknown (HELO ?192.0.2.129?) (shironeko@198.51.100.23 with plain)\n  by smtp05.relay.example with SMTP; 31 Mar 2010 13:59:43 -0000\n",
+            "198.51.100.23",
+        ),
+        // Yahoo: `(EHLO [address]) ([address])`.
+        (
+            "Received: from p225.kyoto.example.ne.jp (EHLO [192.0.2.225]) ([198.51.100.24])\n  by smtp.mail.example.com with SMTP; 29 Apr 2014 23:34:45 -0700\n",
+            "198.51.100.24",
+        ),
+        // Exim with a reverse name: `([address] helo=[address])`.
+        (
+            "Received: from a198-51-100-25.example.de ([198.51.100.25] helo=[203.0.113.136])\n\tby nekochan.example.net with esmtps id 1\n",
+            "198.51.100.25",
+        ),
+        // Exim without one: the address first, the HELO in parentheses.
+        (
+            "Received: from [198.51.100.26] (port=51580 helo=[192.0.2.203])\n\tby smtp23.mail.example with esmtpa id 1\n",
+            "198.51.100.26",
+        ),
+        // A host name made of digits is no address.
+        (
+            "Received: from 222.2.0.192.neko.example.co.th ([198.51.100.27])\n\tby mx.example.jp with ESMTP id 1\n",
+            "198.51.100.27",
+        ),
+    ];
+    for (headers, want) in cases {
+        let raw = format!(
+            "From: MAILER-DAEMON@mail.contoso.example\nTo: sales@contoso.example\n\
+             Subject: Undelivered Mail Returned to Sender\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+             --B\nContent-Type: text/plain\n\nDelivery failed.\n\n\
+             --B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.contoso.example\n\n\
+             Final-Recipient: rfc822; ap@dest.example\nAction: failed\nStatus: 5.1.1\n\
+             Diagnostic-Code: smtp; 550 5.1.1 unknown user\n\n\
+             --B\nContent-Type: text/rfc822-headers\n\n{headers}From: sales@contoso.example\n\
+             To: ap@dest.example\n\n--B--\n"
+        );
+        let records = analyze(raw.as_bytes()).unwrap();
+        assert_eq!(records.len(), 1, "{headers}");
+        assert_eq!(records[0].sending_ip, want.parse().ok(), "{headers}");
+    }
+}
