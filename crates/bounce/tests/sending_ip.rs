@@ -128,31 +128,33 @@ Reporting-MTA:      <relay.customer.example>\n";
     assert_eq!(records[0].sending_ip, "198.51.100.44".parse().ok());
 }
 
+/// The sending IP of a report whose returned header block is `headers`
+/// (before its From and To) and whose diagnostic names no IP: what those
+/// headers say, if anything.
+fn from_returned_headers(headers: &str) -> Option<IpAddr> {
+    let raw = format!(
+        "From: MAILER-DAEMON@mail.contoso.example\nTo: sales@contoso.example\n\
+         Subject: Undelivered Mail Returned to Sender\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+         --B\nContent-Type: text/plain\n\nDelivery failed.\n\n\
+         --B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.contoso.example\n\n\
+         Final-Recipient: rfc822; ap@dest.example\nAction: failed\nStatus: 5.1.1\n\
+         Diagnostic-Code: smtp; 550 5.1.1 unknown user\n\n\
+         --B\nContent-Type: text/rfc822-headers\n\n{headers}From: sales@contoso.example\n\
+         To: ap@dest.example\n\n--B--\n"
+    );
+    let records = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(records.len(), 1, "{headers}");
+    records[0].sending_ip
+}
+
 #[test]
 fn the_returned_headers_name_the_sender_only_in_a_from_part() {
-    // A report whose returned header block is `headers`, naming no IP in
-    // its diagnostic: the sending IP, if any, comes from those headers.
-    let from_headers = |headers: &str| {
-        let raw = format!(
-            "From: MAILER-DAEMON@mail.contoso.example\nTo: sales@contoso.example\n\
-             Subject: Undelivered Mail Returned to Sender\n\
-             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
-             --B\nContent-Type: text/plain\n\nDelivery failed.\n\n\
-             --B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.contoso.example\n\n\
-             Final-Recipient: rfc822; ap@dest.example\nAction: failed\nStatus: 5.1.1\n\
-             Diagnostic-Code: smtp; 550 5.1.1 unknown user\n\n\
-             --B\nContent-Type: text/rfc822-headers\n\n{headers}From: sales@contoso.example\n\
-             To: ap@dest.example\n\n--B--\n"
-        );
-        let records = analyze(raw.as_bytes()).unwrap();
-        assert_eq!(records.len(), 1, "{headers}");
-        records[0].sending_ip
-    };
     let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
     // Google's "Received: by <its own address> with HTTP": the receiving
     // host alone, no sender; the hop below it is the sender's.
     assert_eq!(
-        from_headers(
+        from_returned_headers(
             "Received: by 2002:ac9:6610:0:0:0:0:0 with HTTP; Wed, 23 May 2018 01:44:05 -0700\n\
              Received: from pc.contoso.example (pc.contoso.example [203.0.113.80])\n\
              \tby mail.contoso.example with ESMTPSA id 4Q1; Wed, 23 May 2018 01:44:00 -0700\n"
@@ -160,12 +162,12 @@ fn the_returned_headers_name_the_sender_only_in_a_from_part() {
         ip("203.0.113.80")
     );
     assert_eq!(
-        from_headers("Received: by 198.51.100.80 with SMTP id mf39.31452\n"),
+        from_returned_headers("Received: by 198.51.100.80 with SMTP id mf39.31452\n"),
         None
     );
     // The `by` part of a folded field is the receiving host's.
     assert_eq!(
-        from_headers(
+        from_returned_headers(
             "Received: from mail.contoso.example (unknown [10.0.0.5])\n\
              \tby mx.dest.example (198.51.100.81) with ESMTP id 9; Mon, 12 Oct 2026 08:30:00 +0000\n"
         ),
@@ -174,7 +176,7 @@ fn the_returned_headers_name_the_sender_only_in_a_from_part() {
     // A hop inside Exchange Online: a Microsoft datacentre address, never
     // the one the message came from.
     assert_eq!(
-        from_headers(
+        from_returned_headers(
             "Received: from HK2PR0101CA2025.apcprd01.prod.exchangelabs.com\n \
              (2603:1096:201:1::37) by NEKO0022.apcprd01.prod.exchangelabs.com\n \
              (2a01:111:e400:a40f::24) with Microsoft SMTP Server; Thu, 29 Apr 2017 23:34:45 +0000\n"
@@ -182,7 +184,7 @@ fn the_returned_headers_name_the_sender_only_in_a_from_part() {
         None
     );
     assert_eq!(
-        from_headers(
+        from_returned_headers(
             "Received: from SN6PR01MB1234.namprd01.prod.outlook.com (2603:10b6:805:1::1) by\n \
              SN6PR01MB5678.namprd01.prod.outlook.com with HTTPS; Mon, 12 Oct 2026 08:30:00 +0000\n\
              Received: from pc.contoso.example ([203.0.113.82]) by SN6PR01MB1234.namprd01.prod.outlook.com\n \
@@ -192,7 +194,7 @@ fn the_returned_headers_name_the_sender_only_in_a_from_part() {
     );
     // A webmail's note of a loopback client says nothing.
     assert_eq!(
-        from_headers(
+        from_returned_headers(
             "X-Originating-IP: 127.0.0.1\n\
              Received: from neko (c135.contoso.example [203.0.113.83])\n\
              \tby mi1.relay.example (SG) with HTTP id 13fb; Fri, 05 Jul 2013 23:34:45 -0500\n"
@@ -201,7 +203,7 @@ fn the_returned_headers_name_the_sender_only_in_a_from_part() {
     );
     // A webmail's public one does.
     assert_eq!(
-        from_headers(
+        from_returned_headers(
             "X-Originating-IP: [203.0.113.84]\n\
              Received: from neko (c135.contoso.example [203.0.113.83])\n\
              \tby mi1.relay.example (SG) with HTTP id 13fb; Fri, 05 Jul 2013 23:34:45 -0500\n"
@@ -249,19 +251,10 @@ fn a_received_field_names_the_connection_not_the_clients_helo() {
         ),
     ];
     for (headers, want) in cases {
-        let raw = format!(
-            "From: MAILER-DAEMON@mail.contoso.example\nTo: sales@contoso.example\n\
-             Subject: Undelivered Mail Returned to Sender\n\
-             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
-             --B\nContent-Type: text/plain\n\nDelivery failed.\n\n\
-             --B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.contoso.example\n\n\
-             Final-Recipient: rfc822; ap@dest.example\nAction: failed\nStatus: 5.1.1\n\
-             Diagnostic-Code: smtp; 550 5.1.1 unknown user\n\n\
-             --B\nContent-Type: text/rfc822-headers\n\n{headers}From: sales@contoso.example\n\
-             To: ap@dest.example\n\n--B--\n"
+        assert_eq!(
+            from_returned_headers(headers),
+            want.parse().ok(),
+            "{headers}"
         );
-        let records = analyze(raw.as_bytes()).unwrap();
-        assert_eq!(records.len(), 1, "{headers}");
-        assert_eq!(records[0].sending_ip, want.parse().ok(), "{headers}");
     }
 }
