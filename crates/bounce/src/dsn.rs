@@ -266,9 +266,56 @@ fn split_type(v: &str) -> (&str, &str) {
 /// An RFC 5322 date to Unix seconds, as `mail-parser` reads it.
 pub(crate) fn parse_date(v: &str) -> Option<i64> {
     let v = trim(v);
-    canonical_date(v)
-        .or_else(|| mail_parser::DateTime::parse_rfc822(v))
-        .map(|d| d.to_timestamp())
+    match canonical_date(v) {
+        Some(d) => Some(d.to_timestamp()),
+        None => mail_parser::DateTime::parse_rfc822(v)
+            .map(|d| d.to_timestamp() - zone_name_offset(v).unwrap_or(0)),
+    }
+}
+
+/// Zone names that RFC 5322 does not define (it has UT, GMT and the
+/// North American ones, which `mail-parser` reads) but that mailers write
+/// after the time, with their offsets east of UTC in seconds. Only names
+/// with one meaning: IST, BST and the Chinese CST are left out.
+const ZONE_NAMES: [(&str, i64); 21] = [
+    ("JST", 9 * 3600),
+    ("KST", 9 * 3600),
+    ("HKT", 8 * 3600),
+    ("SGT", 8 * 3600),
+    ("AWST", 8 * 3600),
+    ("ACST", 9 * 3600 + 1800),
+    ("AEST", 10 * 3600),
+    ("AEDT", 11 * 3600),
+    ("NZST", 12 * 3600),
+    ("NZDT", 13 * 3600),
+    ("CET", 3600),
+    ("CEST", 2 * 3600),
+    ("MET", 3600),
+    ("MEST", 2 * 3600),
+    ("EET", 2 * 3600),
+    ("EEST", 3 * 3600),
+    ("WEST", 3600),
+    ("MSK", 3 * 3600),
+    ("HST", -10 * 3600),
+    ("AKST", -9 * 3600),
+    ("AKDT", -8 * 3600),
+];
+
+/// The offset of a zone name that ends a date right after its time
+/// (`Thu, 9 Apr 2006 23:34:45 JST`), one that `mail-parser` does not know
+/// and so reads the time as UTC for: the seconds to take off its reading.
+pub(crate) fn zone_name_offset(v: &str) -> Option<i64> {
+    let mut words = v.split_ascii_whitespace().rev();
+    let (zone, time) = (words.next()?, words.next()?);
+    let is_time = time.contains(':') && time.bytes().all(|b| b.is_ascii_digit() || b == b':');
+    is_time
+        .then(|| {
+            ZONE_NAMES
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(zone))
+        })
+        .flatten()
+        .map(|(_, offset)| *offset)
 }
 
 /// The canonical form of an RFC 5322 date ("Thu, 29 Apr 2016 23:34:45
@@ -415,6 +462,26 @@ mod tests {
                 proptest::prop_assert_eq!(Some(d.to_timestamp()), theirs.map(|t| t.to_timestamp()), "{:?}", v);
             }
         }
+    }
+
+    #[test]
+    fn zone_names_rfc_5322_lacks_are_read() {
+        let utc = parse_date("Thu, 9 Apr 2006 14:34:45 +0000");
+        assert!(utc.is_some());
+        for v in [
+            "Thu, 9 Apr 2006 23:34:45 JST",
+            "Thu, 9 Apr 2006 23:34:45 jst",
+            "9 Apr 2006 16:34:45 CEST",
+            "Thu, 9 Apr 2006 04:34:45 HST",
+        ] {
+            assert_eq!(parse_date(v), utc, "{v}");
+        }
+        // The names RFC 5322 has are mail-parser's, a numeric zone wins,
+        // and a name that is not right after the time is not read.
+        assert_eq!(parse_date("Thu, 9 Apr 2006 09:34:45 EST"), utc);
+        assert_eq!(parse_date("Thu, 9 Apr 2006 23:34:45 +0900 (JST)"), utc);
+        assert_eq!(zone_name_offset("Thu, 9 Apr 2006 23:34:45 +0900 JST"), None);
+        assert_eq!(zone_name_offset("Thu, 9 Apr 2006 23:34:45 IST"), None);
     }
 
     #[test]

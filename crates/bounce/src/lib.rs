@@ -934,6 +934,9 @@ struct OriginalHeaders {
     to_field: Option<String>,
     /// `X-Originating-IP`, when it holds an address.
     originating_ip: Option<IpAddr>,
+    /// The returned message's `Date:`, unparsed: read only for a bounce
+    /// that gives no time of its own.
+    date_field: Option<String>,
     /// The first public IP of the `Received:` lines, read when first
     /// asked for (most records name their sending IP themselves).
     received_ip: std::cell::OnceCell<Option<IpAddr>>,
@@ -953,12 +956,13 @@ impl OriginalHeaders {
     }
 
     fn read(f: &Flat) -> OriginalHeaders {
-        const READ: [&str; 5] = [
+        const READ: [&str; 6] = [
             "Message-ID",
             "Return-Path",
             "From",
             "X-Originating-IP",
             "To",
+            "Date",
         ];
         let fields = dsn::fields_where(Self::block(f), |n| {
             READ.iter().any(|r| r.eq_ignore_ascii_case(n))
@@ -988,8 +992,17 @@ impl OriginalHeaders {
             sender,
             to_field: get("To"),
             originating_ip,
+            date_field: get("Date"),
             received_ip: Default::default(),
         }
+    }
+
+    /// When the returned message was written (its `Date:`), for a bounce
+    /// that says no time of its own: as Sisimai does, a failure is placed
+    /// at its message's time rather than nowhere (an incident's timeline
+    /// leaves out a failure without a time).
+    fn date(&self) -> Option<i64> {
+        self.date_field.as_deref().and_then(dsn::parse_date)
     }
 
     /// The addresses of the returned message's `To:`.
@@ -1549,7 +1562,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         command: d.command,
         remote_mta: d.remote_mta.to_ascii_lowercase(),
         reporting_mta,
-        timestamp: d.timestamp.or(f.date),
+        timestamp: d.timestamp.or(f.date).or_else(|| orig.date()),
         message_id: orig.message_id.clone(),
         sender: orig.sender.clone(),
         sending_ip,

@@ -642,6 +642,43 @@ fn a_returned_message_glued_to_its_parts_fields_stays_the_returned_message() {
 }
 
 #[test]
+fn a_bounce_with_no_time_of_its_own_takes_its_messages() {
+    // No Date on the bounce, no Arrival-Date or Last-Attempt-Date in the
+    // report: the failure is placed at the returned message's Date (as
+    // Sisimai does), not left without a time for the incident timeline to
+    // drop.
+    let fields = "Final-Recipient: rfc822; buyer@customer.example\nAction: failed\nStatus: 5.1.1";
+    let r = shaped(
+        "Delivery has failed",
+        fields,
+        "From: owner@sender.example\nTo: buyer@customer.example\nDate: Thu, 29 Apr 2021 23:34:45 +0900",
+    );
+    assert_eq!(r[0].timestamp, Some(1_619_706_885));
+    // A zone name RFC 5322 lacks, read all the same.
+    let r = shaped(
+        "Delivery has failed",
+        fields,
+        "From: owner@sender.example\nTo: buyer@customer.example\nDate: Thu, 29 Apr 2021 23:34:45 JST",
+    );
+    assert_eq!(r[0].timestamp, Some(1_619_706_885));
+    let r = shaped(
+        "Delivery has failed",
+        fields,
+        "From: owner@sender.example\nTo: buyer@customer.example",
+    );
+    assert_eq!(r[0].timestamp, None);
+    // The bounce's own Date, with such a zone name.
+    let raw = format!(
+        "From: MAILER-DAEMON@mail.sender.example\nTo: owner@sender.example\n\
+         Date: Thu, 29 Apr 2021 23:34:45 JST\nSubject: Returned mail\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+         --b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.sender.example\n\n{fields}\n\n--b--\n"
+    );
+    let r = analyze(raw.as_bytes()).unwrap();
+    assert_eq!(r[0].timestamp, Some(1_619_706_885));
+}
+
+#[test]
 fn x_failed_recipients_may_name_any_domain() {
     // Exim names the sender in its text ("A message sent by <x>") and the
     // failed address in X-Failed-Recipients: the header's address is the
