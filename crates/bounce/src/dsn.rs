@@ -305,6 +305,13 @@ const ZONE_NAMES: [(&str, i64); 21] = [
 /// (`Thu, 9 Apr 2006 23:34:45 JST`), one that `mail-parser` does not know
 /// and so reads the time as UTC for: the seconds to take off its reading.
 pub(crate) fn zone_name_offset(v: &str) -> Option<i64> {
+    // Most dates end in a digit or a comment: nothing to look at.
+    if !v
+        .trim_ascii_end()
+        .ends_with(|c: char| c.is_ascii_alphabetic())
+    {
+        return None;
+    }
     let mut words = v.split_ascii_whitespace().rev();
     let (zone, time) = (words.next()?, words.next()?);
     let is_time = time.contains(':') && time.bytes().all(|b| b.is_ascii_digit() || b == b':');

@@ -690,14 +690,13 @@ pub(crate) fn read<'a>(data: &'a [u8], mut at: usize, level: Level) -> (Fields<'
                         let mut date = None;
                         let end = parse(&mut date, MessageStream::parse_date);
                         // A zone name `mail-parser` does not know ("JST").
-                        let zone = std::str::from_utf8(&data[value..end.max(value)])
-                            .ok()
-                            .and_then(crate::dsn::zone_name_offset)
-                            .unwrap_or(0);
-                        f.date = date
-                            .as_ref()
-                            .and_then(HeaderValue::as_datetime)
-                            .map(|d| d.to_timestamp() - zone);
+                        f.date = date.as_ref().and_then(HeaderValue::as_datetime).map(|d| {
+                            let zone = std::str::from_utf8(&data[value..end.max(value)])
+                                .ok()
+                                .and_then(crate::dsn::zone_name_offset)
+                                .unwrap_or(0);
+                            d.to_timestamp() - zone
+                        });
                         end
                     }
                 }

@@ -934,9 +934,6 @@ struct OriginalHeaders {
     to_field: Option<String>,
     /// `X-Originating-IP`, when it holds an address.
     originating_ip: Option<IpAddr>,
-    /// The returned message's `Date:`, unparsed: read only for a bounce
-    /// that gives no time of its own.
-    date_field: Option<String>,
     /// The first public IP of the `Received:` lines, read when first
     /// asked for (most records name their sending IP themselves).
     received_ip: std::cell::OnceCell<Option<IpAddr>>,
@@ -956,13 +953,12 @@ impl OriginalHeaders {
     }
 
     fn read(f: &Flat) -> OriginalHeaders {
-        const READ: [&str; 6] = [
+        const READ: [&str; 5] = [
             "Message-ID",
             "Return-Path",
             "From",
             "X-Originating-IP",
             "To",
-            "Date",
         ];
         let fields = dsn::fields_where(Self::block(f), |n| {
             READ.iter().any(|r| r.eq_ignore_ascii_case(n))
@@ -992,7 +988,6 @@ impl OriginalHeaders {
             sender,
             to_field: get("To"),
             originating_ip,
-            date_field: get("Date"),
             received_ip: Default::default(),
         }
     }
@@ -1000,9 +995,12 @@ impl OriginalHeaders {
     /// When the returned message was written (its `Date:`), for a bounce
     /// that says no time of its own: as Sisimai does, a failure is placed
     /// at its message's time rather than nowhere (an incident's timeline
-    /// leaves out a failure without a time).
-    fn date(&self) -> Option<i64> {
-        self.date_field.as_deref().and_then(dsn::parse_date)
+    /// leaves out a failure without a time). Read only then: few bounces
+    /// lack a time.
+    fn date(f: &Flat) -> Option<i64> {
+        dsn::fields_where(Self::block(f), |n| n.eq_ignore_ascii_case("Date"))
+            .first()
+            .and_then(|(_, v)| dsn::parse_date(v))
     }
 
     /// The addresses of the returned message's `To:`.
@@ -1562,7 +1560,7 @@ fn finish(mut d: Draft, decoder: Decoder, f: &Flat, orig: &OriginalHeaders) -> R
         command: d.command,
         remote_mta: d.remote_mta.to_ascii_lowercase(),
         reporting_mta,
-        timestamp: d.timestamp.or(f.date).or_else(|| orig.date()),
+        timestamp: d.timestamp.or(f.date).or_else(|| OriginalHeaders::date(f)),
         message_id: orig.message_id.clone(),
         sender: orig.sender.clone(),
         sending_ip,
