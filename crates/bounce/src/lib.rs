@@ -1102,16 +1102,21 @@ fn received_public_ip(block: &str) -> Option<IpAddr> {
 /// (port=51580 helo=...)`).
 fn connecting_ip(from: &str) -> Option<IpAddr> {
     let mut first = None;
+    // The parenthesis depth at `counted`, kept as the literals come in
+    // order (a field of many literals stays linear).
+    let (mut depth, mut counted) = (0i64, 0);
     for (start, literal) in ip::literals(from) {
+        for &c in &from.as_bytes()[counted..start] {
+            depth += match c {
+                b'(' => 1,
+                b')' => -1,
+                _ => 0,
+            };
+        }
+        counted = start;
         let Some(ip) = ip::parse(literal).filter(|ip| ip::is_public(*ip)) else {
             continue;
         };
-        let before = &from.as_bytes()[..start];
-        let depth = before.iter().fold(0i32, |d, &c| match c {
-            b'(' => d + 1,
-            b')' => d - 1,
-            _ => d,
-        });
         let before = from[..start].trim_end_matches(['[', '?']).as_bytes();
         let helo = [b"helo=", b"helo ", b"ehlo=", b"ehlo "].iter().any(|w| {
             before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(*w)
