@@ -442,7 +442,8 @@ fn from_text<'f>(
     if !looks_like_bounce(f) {
         return None;
     }
-    let mut hits = text::scan(f.note(), &excluded_addresses(f));
+    let excluded = excluded_addresses(f);
+    let mut hits = text::scan(f.note(), &excluded);
     // X-Failed-Recipients (Exim, Google) names the recipients outright,
     // except in Google Workspace's notices about the sender's own setup.
     let named = match (hits.is_empty() && google_sender_notice(f)).then(original) {
@@ -472,7 +473,7 @@ fn from_text<'f>(
             .filter(|a| !named_set.contains(&lower(a)))
             .collect();
         if !others.is_empty() && hits.len() > others.len() {
-            let mut exclude = excluded_addresses(f);
+            let mut exclude = excluded;
             exclude.extend(others);
             hits = text::scan(f.note(), &exclude);
         }
@@ -1118,9 +1119,9 @@ fn connecting_ip(from: &str) -> Option<IpAddr> {
             continue;
         };
         let before = from[..start].trim_end_matches(['[', '?']).as_bytes();
-        let helo = [b"helo=", b"helo ", b"ehlo=", b"ehlo "].iter().any(|w| {
-            before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(*w)
-        });
+        let helo = [b"helo=", b"helo ", b"ehlo=", b"ehlo "]
+            .iter()
+            .any(|w| text::ends_with_ignore_case(before, *w));
         if depth > 0 && !helo {
             return Some(ip);
         }
@@ -1150,8 +1151,9 @@ fn from_exchange_online(value: &str) -> bool {
         .and_then(|rest| rest.split_ascii_whitespace().next())
         .unwrap_or("")
         .trim_end_matches('.')
-        .to_ascii_lowercase();
-    host.ends_with(".prod.outlook.com") || host.ends_with(".prod.exchangelabs.com")
+        .as_bytes();
+    text::ends_with_ignore_case(host, b".prod.outlook.com")
+        || text::ends_with_ignore_case(host, b".prod.exchangelabs.com")
 }
 
 /// `table` with the entries of `bytes` set: the listed bytes of a

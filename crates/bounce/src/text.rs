@@ -846,11 +846,14 @@ fn hit(recipient: String, diagnostic: &str, raw: &str) -> TextHit {
 /// that connected ("Client host [192.0.2.1]", "Connecting host", "your
 /// host"), the sender rather than the refusing server?
 pub(crate) fn names_the_sender(before: &str) -> bool {
-    let before = before.as_bytes();
-    ["client ", "connecting ", "your "].iter().any(|w| {
-        before.len() >= w.len()
-            && before[before.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
-    })
+    ["client ", "connecting ", "your "]
+        .iter()
+        .any(|w| ends_with_ignore_case(before.as_bytes(), w.as_bytes()))
+}
+
+/// Does `s` end with `suffix`, ASCII case aside?
+pub(crate) fn ends_with_ignore_case(s: &[u8], suffix: &[u8]) -> bool {
+    s.len() >= suffix.len() && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 /// The command a transcript shows refused.
